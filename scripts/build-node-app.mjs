@@ -1,5 +1,5 @@
 // Bundles one Node app (src/main.ts → dist/main.js) with esbuild. Workspace packages (@trellis/*) are TypeScript
-// source and get bundled in; every other bare import stays external and is loaded from node_modules at run time.
+// source and get bundled in; every other import stays external and is loaded from node_modules at run time.
 import { build } from "esbuild";
 import { existsSync } from "node:fs";
 
@@ -23,9 +23,15 @@ await build({
     {
       name: "externalize-npm-packages",
       setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, (args) =>
-          args.path.startsWith("@trellis/") ? undefined : { path: args.path, external: true },
-        );
+        // npm may nest a dependency under the workspace that declares it (packages/db/node_modules/...), where
+        // a bare import from dist/ would not find it, so externals point at the file esbuild resolved.
+        b.onResolve({ filter: /^[^./]/ }, async (args) => {
+          if (args.path.startsWith("@trellis/") || args.pluginData === "resolving") return undefined;
+          if (args.path.startsWith("node:")) return { path: args.path, external: true };
+          const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "resolving" });
+          if (resolved.errors.length > 0 || !resolved.path) return { path: args.path, external: true };
+          return { path: resolved.path, external: true };
+        });
       },
     },
   ],

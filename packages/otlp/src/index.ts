@@ -1,0 +1,1 @@
+export { SpanKind, StatusCode, type AttributeValue, type Attributes, type SpanEvent, type SpanRecord } from "./span-record.ts";
