@@ -3,7 +3,7 @@
 import { AppError } from "@trellis/runtime";
 
 const hints: Record<string, string> = {
-  ECONNREFUSED: "connection refused — is Postgres running there?",
+  ECONNREFUSED: "connection refused (is Postgres running there?)",
   ENOTFOUND: "host not found",
   EAI_AGAIN: "host name could not be resolved",
   ETIMEDOUT: "connection timed out",

@@ -19,6 +19,9 @@ export function runMain(name: string, start: () => Promise<Stop>): void {
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  // Started by a supervisor with an IPC channel (trellis up): if the supervisor dies, even by SIGKILL, the channel
+  // closes and this process stops instead of living on as an orphan.
+  if (process.send) process.on("disconnect", () => void shutdown("supervisor exit"));
   start().then(
     (s) => {
       stop = s;

@@ -6,7 +6,9 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startPostgres } from "@trellis/db";
 
+// Declaration merging with vitest's ProvidedContext needs an interface.
 declare module "vitest" {
+  // eslint-disable-next-line @typescript-eslint/consistent-type-definitions
   export interface ProvidedContext {
     postgresAdminUrl: string;
   }

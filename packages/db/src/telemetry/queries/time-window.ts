@@ -1,0 +1,23 @@
+// The dashboard's queries all look back over a window ending "now"; one helper so every query agrees on its bounds
+// and on rejecting a window that would make rates meaningless.
+import { AppError } from "@trellis/runtime";
+
+export type TimeWindow = { from: Date; to: Date; seconds: number };
+
+export function resolveTimeWindow({ windowSeconds, now = new Date() }: { windowSeconds: number; now?: Date }): TimeWindow {
+  if (!Number.isFinite(windowSeconds) || windowSeconds <= 0) {
+    throw new AppError("BAD_REQUEST", `windowSeconds must be a positive number of seconds, got ${windowSeconds}`);
+  }
+  return { from: new Date(now.getTime() - windowSeconds * 1000), to: now, seconds: windowSeconds };
+}
+
+/** Rates and ratios come back from Postgres as numeric strings or doubles; this keeps them as plain numbers. */
+export function toNumber(value: string | number | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === "number" ? value : Number(value);
+}
+
+export function nsToMs(value: string | number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  return toNumber(value) / 1e6;
+}

@@ -1,0 +1,40 @@
+// The mesh's pure config model: config-stream protocol, per-sidecar snapshots, and their validation. No I/O.
+export {
+  buildSnapshot,
+  canonicalJson,
+  checkSnapshot,
+  clusterSchema,
+  endpointSchema,
+  routeSchema,
+  snapshotSchema,
+  type BuildSnapshotOptions,
+  type Cluster,
+  type Endpoint,
+  type RegisteredWorkload,
+  type Route,
+  type Snapshot,
+  type SnapshotCheck,
+  type WorkloadMode,
+} from "./snapshot.ts";
+export {
+  ackMessageSchema,
+  configMessageSchema,
+  helloMessageSchema,
+  nackMessageSchema,
+  nodeSchema,
+  parseConfigMessage,
+  parseHello,
+  parseMessage,
+  parseSidecarReply,
+  readVersionAndNonce,
+  sidecarReplySchema,
+  type AckMessage,
+  type ConfigMessage,
+  type HelloMessage,
+  type NackMessage,
+  type NodeInfo,
+  type ParseResult,
+  type SidecarReply,
+} from "./protocol.ts";
+export { createLineSplitter, encodeLine, MAX_LINE_CHARS, type LineSplitter } from "./ndjson.ts";
+export { formatIssues } from "./format-issues.ts";
