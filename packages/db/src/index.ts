@@ -4,3 +4,6 @@ export { migrate, findMigrationsDir, readMigrations, type Migration, type Migrat
 export { startPostgres, findFreePort, type PostgresHandle, type StartPostgresOptions } from "./postgres.ts";
 export { insertSpans } from "./telemetry/insert-spans.ts";
 export type { PrismaClient } from "./generated/prisma/client.ts";
+export { findServiceStats, type ServiceStats, type VersionStats, type FindServiceStatsOptions } from "./telemetry/queries/find-service-stats.ts";
+export { findServiceGraph, toNodeId, type ServiceGraph, type GraphNode, type GraphEdge, type FindServiceGraphOptions } from "./telemetry/queries/find-service-graph.ts";
+export { findSidecars, type Sidecar, type FindSidecarsOptions } from "./telemetry/queries/find-sidecars.ts";

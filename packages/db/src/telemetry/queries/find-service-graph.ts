@@ -1,7 +1,7 @@
 // The live service graph: one node per service version that had traffic in the window, one edge per caller →
 // callee pair, found by joining each CLIENT span to the SERVER span it is the parent of (same trace).
 import type pg from "pg";
-import { nsToMs, resolveTimeWindow, toNumber } from "./time-window.ts";
+import { compareText, nsToMs, resolveTimeWindow, toNumber } from "./query-helpers.ts";
 
 /**
  * A workload version. `id` is `service@version`, or just `service` when the spans carry no service.version;
@@ -35,6 +35,7 @@ type EdgeRow = {
   source_namespace: string;
   target_service: string;
   target_version: string | null;
+  target_namespace: string;
   requests: string;
   errors: string;
   p50_ns: number;
@@ -58,6 +59,7 @@ const EDGES_SQL = `
 SELECT c.service_name AS source_service, c.service_version AS source_version,
        min(coalesce(c.service_namespace, 'default')) AS source_namespace,
        s.service_name AS target_service, s.service_version AS target_version,
+       min(coalesce(s.service_namespace, 'default')) AS target_namespace,
        count(*) AS requests,
        count(*) FILTER (
          WHERE s.status_code = 2 OR (c.status_code = 2 AND (c.http_status_code IS NULL OR c.http_status_code >= 500))
@@ -93,23 +95,18 @@ export async function findServiceGraph({ pool, windowSeconds, now }: FindService
     });
   }
 
+  // A caller that received nothing in the window (a gateway fed by a load generator, a cron job) is still drawn,
+  // and so is a callee whose server span started just after the window closed.
+  const ensureNode = (service: string, version: string | null, namespace: string): string => {
+    const id = toNodeId(service, version);
+    if (!nodes.has(id)) nodes.set(id, { id, service, namespace, version, requestRate: 0, errorRate: 0 });
+    return id;
+  };
   const edges: GraphEdge[] = edgeResult.rows.map((row) => {
-    const source = toNodeId(row.source_service, row.source_version);
-    // A caller that received nothing in the window (a load generator's gateway, a cron job) is still on the graph.
-    if (!nodes.has(source)) {
-      nodes.set(source, {
-        id: source,
-        service: row.source_service,
-        namespace: row.source_namespace,
-        version: row.source_version,
-        requestRate: 0,
-        errorRate: 0,
-      });
-    }
     const requests = toNumber(row.requests);
     return {
-      source,
-      target: toNodeId(row.target_service, row.target_version),
+      source: ensureNode(row.source_service, row.source_version, row.source_namespace),
+      target: ensureNode(row.target_service, row.target_version, row.target_namespace),
       requestRate: requests / window.seconds,
       errorRate: requests === 0 ? 0 : toNumber(row.errors) / requests,
       p50Ms: nsToMs(row.p50_ns) ?? 0,
@@ -120,8 +117,4 @@ export async function findServiceGraph({ pool, windowSeconds, now }: FindService
     nodes: [...nodes.values()].sort((a, b) => compareText(a.id, b.id)),
     edges: edges.sort((a, b) => compareText(a.source, b.source) || compareText(a.target, b.target)),
   };
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

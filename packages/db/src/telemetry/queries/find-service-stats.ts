@@ -1,7 +1,7 @@
 // RED metrics per service for the dashboard's services table: rate, error ratio and latency percentiles from the
 // SERVER spans each service reported in the window, with the same numbers per version (canary vs. stable).
 import type pg from "pg";
-import { nsToMs, resolveTimeWindow, toNumber } from "./time-window.ts";
+import { compareText, nsToMs, resolveTimeWindow, toNumber } from "./query-helpers.ts";
 
 export type VersionStats = { version: string | null; requestRate: number; errorRate: number };
 
@@ -82,8 +82,4 @@ export async function findServiceStats({ pool, windowSeconds, now }: FindService
   const result = [...byKey.values()].sort((a, b) => compareText(a.service, b.service) || compareText(a.namespace, b.namespace));
   for (const stats of result) stats.versions.sort((a, b) => compareText(a.version ?? "", b.version ?? ""));
   return result;
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
