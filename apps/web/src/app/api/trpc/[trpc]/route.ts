@@ -1,0 +1,21 @@
+// The tRPC API over HTTP at /api/trpc/*, for the browser (and any other client of the dashboard's API).
+import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { appRouter, toTRPCError, type Context } from "@trellis/api";
+import { getDatabase } from "../../../../server/db.ts";
+
+export const dynamic = "force-dynamic";
+
+async function createContext(): Promise<Context> {
+  try {
+    return { db: await getDatabase() };
+  } catch (error) {
+    // Context creation runs before any procedure, so its errors are mapped here by the same function.
+    throw toTRPCError(error, "createContext");
+  }
+}
+
+function handler(req: Request): Promise<Response> {
+  return fetchRequestHandler({ endpoint: "/api/trpc", req, router: appRouter, createContext });
+}
+
+export { handler as GET, handler as POST };

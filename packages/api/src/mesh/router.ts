@@ -1,0 +1,6 @@
+import { router } from "../trpc.ts";
+import { listSidecarsRoute } from "./list-sidecars.ts";
+
+export const meshRouter = router({
+  sidecars: listSidecarsRoute,
+});

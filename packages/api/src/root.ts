@@ -1,0 +1,16 @@
+// The whole API: one sub-router per domain. The web app serves it at /api/trpc and calls it directly from
+// server components.
+import { meshRouter } from "./mesh/router.ts";
+import { servicesRouter } from "./services/router.ts";
+import { topologyRouter } from "./topology/router.ts";
+import { createCallerFactory, router } from "./trpc.ts";
+
+export const appRouter = router({
+  services: servicesRouter,
+  topology: topologyRouter,
+  mesh: meshRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);

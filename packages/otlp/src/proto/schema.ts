@@ -1,0 +1,76 @@
+// The protobufjs message types built once from the embedded .proto text, and the TypeScript shapes of what
+// their decoders return (protobufjs is reflection-based, so these shapes are declared here, next to the schema).
+import protobuf from "protobufjs";
+import { OTLP_PROTO_FILES } from "./otlp-proto.ts";
+
+/** int64/fixed64 as protobufjs returns them: a Long when the `long` package is present (it is a dependency). */
+export type WireLong = { low: number; high: number } | number;
+
+/** Unset bytes fields decode as an empty array, set ones as a Buffer. */
+export type WireBytes = ArrayLike<number>;
+
+export type WireAnyValue = {
+  value?: "stringValue" | "boolValue" | "intValue" | "doubleValue" | "arrayValue" | "kvlistValue" | "bytesValue";
+  stringValue?: string;
+  boolValue?: boolean;
+  intValue?: WireLong;
+  doubleValue?: number;
+  arrayValue?: { values: WireAnyValue[] } | null;
+  kvlistValue?: { values: WireKeyValue[] } | null;
+  bytesValue?: WireBytes;
+};
+
+export type WireKeyValue = { key: string; value?: WireAnyValue | null };
+
+export type WireSpanEvent = { timeUnixNano: WireLong; name: string; attributes: WireKeyValue[] };
+
+export type WireSpan = {
+  traceId: WireBytes;
+  spanId: WireBytes;
+  parentSpanId: WireBytes;
+  name: string;
+  kind: number;
+  startTimeUnixNano: WireLong;
+  endTimeUnixNano: WireLong;
+  attributes: WireKeyValue[];
+  events: WireSpanEvent[];
+  status?: { message: string; code: number } | null;
+};
+
+export type WireScopeSpans = { spans: WireSpan[] };
+
+export type WireResourceSpans = { resource?: { attributes: WireKeyValue[] } | null; scopeSpans: WireScopeSpans[] };
+
+export type WireExportTraceServiceRequest = { resourceSpans: WireResourceSpans[] };
+
+const root = new protobuf.Root();
+for (const source of OTLP_PROTO_FILES) protobuf.parse(source, root, { keepCase: false });
+root.resolveAll();
+
+const exportTraceServiceRequest = root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest");
+const exportTraceServiceResponse = root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse");
+const rpcStatus = root.lookupType("google.rpc.Status");
+
+/** Throws protobufjs's own error (with the wire offset) on a malformed body. */
+export function decodeExportTraceServiceRequest(body: Uint8Array): WireExportTraceServiceRequest {
+  // The declared shape mirrors the schema above; protobufjs guarantees field types for known fields.
+  return exportTraceServiceRequest.decode(body) as unknown as WireExportTraceServiceRequest;
+}
+
+export function encodeExportTraceServiceResponse(partialSuccess?: { rejectedSpans: number; errorMessage: string }): Uint8Array {
+  const message = exportTraceServiceResponse.fromObject(partialSuccess ? { partialSuccess } : {});
+  return exportTraceServiceResponse.encode(message).finish();
+}
+
+export function encodeRpcStatus(status: { code: number; message: string }): Uint8Array {
+  return rpcStatus.encode(rpcStatus.fromObject(status)).finish();
+}
+
+/** For tests: decode what the two encoders above produce. */
+export function decodeExportTraceServiceResponse(body: Uint8Array): Record<string, unknown> {
+  return exportTraceServiceResponse.toObject(exportTraceServiceResponse.decode(body), { longs: Number });
+}
+
+export function decodeRpcStatus(body: Uint8Array): Record<string, unknown> {
+  return rpcStatus.toObject(rpcStatus.decode(body));
+}
