@@ -103,6 +103,7 @@ export function createRegistry({ db, log = console }: { db: Database; log?: Pick
 }
 
 async function upsertWorkload(db: Database, node: NodeInfo): Promise<void> {
+  const now = new Date();
   const service = await db.prisma.service.upsert({
     where: { namespace_name: { namespace: node.namespace, name: node.service } },
     create: { namespace: node.namespace, name: node.service },
@@ -119,13 +120,13 @@ async function upsertWorkload(db: Database, node: NodeInfo): Promise<void> {
     adminUrl: node.adminUrl,
     connected: true,
     lastError: null,
-    lastSeenAt: new Date(),
+    lastSeenAt: now,
   };
   // A re-registration starts a new session: its ACK state starts over (a restarted sidecar runs nothing yet).
   // config_version is kept because the generation counter is restored from its maximum.
   await db.prisma.workload.upsert({
     where: { id: node.id },
-    create: { id: node.id, ...fields },
-    update: { ...fields, ackedVersion: null, registeredAt: new Date() },
+    create: { id: node.id, ...fields, registeredAt: now },
+    update: { ...fields, ackedVersion: null, registeredAt: now },
   });
 }

@@ -46,7 +46,9 @@ export function readBody(req: IncomingMessage, { maxBytes }: ReadBodyOptions): P
       gunzip.on("data", onBodyData);
       gunzip.on("error", (error) => finish(new AppError("BAD_REQUEST", `the gzip body could not be decompressed: ${error.message}`, { cause: error })));
       gunzip.on("end", () => finish(undefined));
-      req.on("end", () => gunzip.end());
+      req.on("end", () => {
+        if (!settled) gunzip.end();
+      });
     } else {
       req.on("end", () => finish(undefined));
     }
@@ -69,4 +71,37 @@ function tooLarge(maxBytes: number, where?: string): AppError {
 
 function incomplete(): AppError {
   return new AppError("BAD_REQUEST", "the connection closed before the request body was complete");
+}
+
+/**
+ * Reads and drops what is left of a body that was refused before it was read, up to `maxBytes`: closing a
+ * socket with unread data makes the kernel send a reset, and the client would see that instead of the answer.
+ * Resolves false when the rest is too large or too slow; the caller then closes the connection.
+ */
+export function discardBody(req: IncomingMessage, maxBytes: number): Promise<boolean> {
+  if (req.complete) return Promise.resolve(true);
+  const declared = Number(req.headers["content-length"]);
+  if (req.destroyed || (Number.isFinite(declared) && declared > maxBytes)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = (drained: boolean) => {
+      clearTimeout(timer);
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("close", onClose);
+      if (!drained) req.pause();
+      resolve(drained);
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) done(false);
+    };
+    const onEnd = () => done(true);
+    const onClose = () => done(req.complete);
+    const timer = setTimeout(() => done(false), 5_000);
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("close", onClose);
+    req.resume();
+  });
 }

@@ -6,13 +6,16 @@ import { insertSpans, type Database } from "@trellis/db";
 import { decodeTraceRequest } from "@trellis/otlp";
 import { AppError, isAppError, listen, toPublicMessage } from "@trellis/runtime";
 import { exportReply, formatOf, statusReply, type Reply } from "./otlp-response.ts";
-import { readBody } from "./read-body.ts";
+import { discardBody, readBody } from "./read-body.ts";
 import { toStoreError } from "./store-error.ts";
 
 export type IngestOptions = { db: Pick<Database, "pool">; port: number; host: string; maxBodyBytes: number };
 export type IngestServer = { port: number; stop: () => Promise<void> };
 
 const OTLP_PATHS = new Set(["/v1/traces", "/v1/metrics", "/v1/logs"]);
+
+/** How much of a refused body is read and dropped to keep the connection usable; beyond it, close instead. */
+const DISCARD_LIMIT_BYTES = 1024 * 1024;
 
 export async function startIngest(options: IngestOptions): Promise<IngestServer> {
   let stopping: Promise<void> | undefined;
@@ -77,15 +80,16 @@ function toErrorReply(req: IncomingMessage, error: unknown): Reply {
   return appError.code === "UNAVAILABLE" ? { ...reply, headers: { "Retry-After": "5" } } : reply;
 }
 
-function write(req: IncomingMessage, res: ServerResponse, reply: Reply, stopping: boolean): void {
+async function write(req: IncomingMessage, res: ServerResponse, reply: Reply, stopping: boolean): Promise<void> {
+  const keepAlive = (await discardBody(req, DISCARD_LIMIT_BYTES)) && !stopping;
   if (res.headersSent || res.destroyed) return;
   res.statusCode = reply.status;
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   res.setHeader("Content-Type", reply.contentType);
   res.setHeader("Content-Length", typeof reply.body === "string" ? Buffer.byteLength(reply.body) : reply.body.byteLength);
-  // A refused body is not drained (it may be huge), so the connection cannot carry another request; and
-  // once stopping, no connection should linger for its next request.
-  if (!req.complete || stopping) res.setHeader("Connection", "close");
+  // With part of a refused body still unread the connection cannot carry another request; and once
+  // stopping, no connection should linger for its next request.
+  if (!keepAlive) res.setHeader("Connection", "close");
   res.end(req.method === "HEAD" ? undefined : reply.body);
 }
 

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
 import { connectDatabase, migrate, type Database } from "@trellis/db";
+import "./provided-context.ts";
 
 export type TestDatabase = { url: string; name: string; db: Database; drop: () => Promise<void> };
 

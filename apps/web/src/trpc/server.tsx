@@ -1,7 +1,7 @@
 // tRPC for server components: procedures are called in-process (no HTTP hop) into a per-request QueryClient whose
 // results are handed to the browser through <HydrateClient>, so the first paint already has data.
 import "server-only";
-import { dehydrate, HydrationBoundary, type QueryClient } from "@tanstack/react-query";
+import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import { cache, type ReactNode } from "react";
 import { appRouter, type AppRouter, type Context } from "@trellis/api";
@@ -20,15 +20,4 @@ export const trpc = createTRPCOptionsProxy<AppRouter>({
 
 export function HydrateClient({ children }: { children: ReactNode }) {
   return <HydrationBoundary state={dehydrate(getQueryClient())}>{children}</HydrationBoundary>;
-}
-
-type AnyQueryOptions = Parameters<QueryClient["prefetchQuery"]>[0];
-
-/**
- * Runs the queries before the page renders. A failure is not thrown: the query stays out of the hydrated state,
- * the browser asks again and shows the error where the data would be.
- */
-export async function prefetch(...queries: AnyQueryOptions[]): Promise<void> {
-  const queryClient = getQueryClient();
-  await Promise.all(queries.map((options) => queryClient.prefetchQuery(options)));
 }

@@ -65,12 +65,3 @@ export function encodeExportTraceServiceResponse(partialSuccess?: { rejectedSpan
 export function encodeRpcStatus(status: { code: number; message: string }): Uint8Array {
   return rpcStatus.encode(rpcStatus.fromObject(status)).finish();
 }
-
-/** For tests: decode what the two encoders above produce. */
-export function decodeExportTraceServiceResponse(body: Uint8Array): Record<string, unknown> {
-  return exportTraceServiceResponse.toObject(exportTraceServiceResponse.decode(body), { longs: Number });
-}
-
-export function decodeRpcStatus(body: Uint8Array): Record<string, unknown> {
-  return rpcStatus.toObject(rpcStatus.decode(body));
-}

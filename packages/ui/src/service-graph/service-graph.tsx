@@ -20,12 +20,15 @@ export type ServiceGraphProps = {
   height?: number;
 };
 
+type Point = [number, number];
+
 const NODE_WIDTH = 172;
 const NODE_HEIGHT = 46;
 const ARROW_GAP = 2;
+const LABEL_AT = 0.36;
 const LEVELS: ErrorLevel[] = ["ok", "warning", "critical", "idle"];
 const edgeStroke: Record<ErrorLevel, string> = { ok: "#8c959f", warning: "#bf8700", critical: "#cf222e", idle: "#8c959f" };
-const link = linkHorizontal<{ source: [number, number]; target: [number, number] }, [number, number]>();
+const link = linkHorizontal<{ source: Point; target: Point }, Point>();
 
 export function ServiceGraph({ nodes, edges, width, height }: ServiceGraphProps) {
   const container = useRef<HTMLDivElement>(null);
@@ -170,9 +173,13 @@ function GraphNodeBox({ node, at, showVersion }: { node: ServiceGraphNode; at: P
 /** A forward call bends from the caller's right side to the callee's left; a call back to an earlier column loops below. */
 function routeEdge(from: PositionedNode, to: PositionedNode, isBackEdge: boolean): { d: string; labelX: number; labelY: number } {
   if (!isBackEdge && to.x > from.x) {
-    const source: [number, number] = [from.x + NODE_WIDTH / 2, from.y];
-    const target: [number, number] = [to.x - NODE_WIDTH / 2 - ARROW_GAP, to.y];
-    return { d: link({ source, target }) ?? "", labelX: (source[0] + target[0]) / 2, labelY: (source[1] + target[1]) / 2 };
+    const source: Point = [from.x + NODE_WIDTH / 2, from.y];
+    const target: Point = [to.x - NODE_WIDTH / 2 - ARROW_GAP, to.y];
+    // The label sits a third of the way along, where calls fanning out of one caller have already parted and
+    // calls converging on one callee have not yet met (d3's horizontal link is a cubic with both controls at mid-x).
+    const midX = (source[0] + target[0]) / 2;
+    const [labelX, labelY] = cubicAt(LABEL_AT, source, [midX, source[1]], [midX, target[1]], target);
+    return { d: link({ source, target }) ?? "", labelX, labelY };
   }
   const startY = from.y + NODE_HEIGHT / 2;
   const endY = to.y + NODE_HEIGHT / 2 + ARROW_GAP;
@@ -182,6 +189,12 @@ function routeEdge(from: PositionedNode, to: PositionedNode, isBackEdge: boolean
     labelX: (from.x + to.x) / 2,
     labelY: dip - 6,
   };
+}
+
+function cubicAt(t: number, p0: Point, p1: Point, p2: Point, p3: Point): Point {
+  const u = 1 - t;
+  const [a, b, c, d] = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t];
+  return [a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0], a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]];
 }
 
 function truncate(text: string, max: number): string {

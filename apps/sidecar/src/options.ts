@@ -1,0 +1,40 @@
+// What startSidecar needs, whether it comes from TRELLIS_* variables (env.ts), the CLI, or a test.
+import type { SpanProcessor } from "@opentelemetry/sdk-trace";
+import type { Upstream } from "./upstreams.ts";
+
+type CommonOptions = {
+  service: string;
+  namespace: string;
+  version: string;
+  /** Workload (instance) id registered with the control plane. */
+  workload: string;
+  /** 0 picks a free port (tests). */
+  adminPort: number;
+  controlPlaneUrl: string;
+  /** OTLP/HTTP base URL; spans go to `${otlpEndpoint}/v1/traces`. */
+  otlpEndpoint: string;
+  /** Extra span processors next to the OTLP exporter (tests read spans back with an in-memory exporter). */
+  spanProcessors?: SpanProcessor[];
+  log?: Logger;
+};
+
+export type SidecarModeOptions = CommonOptions & {
+  mode: "sidecar";
+  /** The app's port on 127.0.0.1. */
+  appPort: number;
+  /** The mesh port other sidecars call, on 127.0.0.1. */
+  inboundPort: number;
+  upstreams: Upstream[];
+};
+
+export type GatewayModeOptions = CommonOptions & {
+  mode: "gateway";
+  gatewayHost: string;
+  gatewayPort: number;
+  /** The service every request goes to. */
+  route: string;
+};
+
+export type SidecarOptions = SidecarModeOptions | GatewayModeOptions;
+
+export type Logger = Pick<Console, "info" | "warn" | "error">;

@@ -1,0 +1,41 @@
+// Envoy-style response flags: a short code saying why the proxy, not the app, shaped a response. They travel in
+// the x-trellis-response-flags header and on spans, so a 503 can be told apart from an app's own 503.
+
+export const RESPONSE_FLAGS_HEADER = "x-trellis-response-flags";
+
+export type ResponseFlag =
+  /** No route: no config yet, or the upstream is not in it. */
+  | "NR"
+  /** No healthy upstream: the cluster has no endpoints. */
+  | "UH"
+  /** Upstream connection failure: could not connect. */
+  | "UF"
+  /** Upstream connection termination: the connection dropped after it was made, before or during the response. */
+  | "UC"
+  /** Downstream connection termination: the caller went away before the response was complete. */
+  | "DC";
+
+export type LocalReply = { status: number; flag: ResponseFlag; body: string };
+
+export function localReply(flag: "NR" | "UH" | "UF" | "UC", detail: string): LocalReply {
+  switch (flag) {
+    case "NR":
+      return { status: 404, flag, body: `no route: ${detail}\n` };
+    case "UH":
+      return { status: 503, flag, body: `no healthy upstream: ${detail}\n` };
+    case "UF":
+      return { status: 503, flag, body: `upstream connect error: ${detail}\n` };
+    case "UC":
+      return { status: 503, flag, body: `upstream connection terminated before the response: ${detail}\n` };
+  }
+}
+
+/** Which flag an upstream request error earns, from whether its connection was ever established. */
+export function flagForUpstreamError({ connected }: { connected: boolean }): "UF" | "UC" {
+  return connected ? "UC" : "UF";
+}
+
+/** Whether the span of a response should be marked as an error (OTel HTTP semconv: 5xx, or no response at all). */
+export function isErrorStatus(status: number | null): boolean {
+  return status === null || status >= 500;
+}
