@@ -11,23 +11,28 @@ import { handleConfigStream } from "./stream.ts";
 
 export type ControlPlane = { port: number; stop: () => Promise<void> };
 
-export async function startControlPlane({ db, port, host = "127.0.0.1" }: { db: Database; port: number; host?: string }): Promise<ControlPlane> {
-  const registry = createRegistry({ db });
-  const { generation } = await registry.start();
-  const pusher = createPusher({ registry, initialGeneration: generation });
+export type Logger = Pick<Console, "info" | "warn" | "error">;
+
+export type ControlPlaneOptions = { db: Database; port: number; host?: string; log?: Logger };
+
+export async function startControlPlane({ db, port, host = "127.0.0.1", log = console }: ControlPlaneOptions): Promise<ControlPlane> {
+  const registry = createRegistry({ db, log });
+  const { generation, previouslyConnected } = await registry.start();
+  const pusher = createPusher({ registry, initialGeneration: generation, awaitReconnect: previouslyConnected, log });
   registry.onChange(pusher.schedule);
 
   const server = createSniffingServer({
-    onRequest: createRestHandler({ db }),
-    onStream: (stream, headers) => handleConfigStream(stream, headers, { registry }),
+    onRequest: createRestHandler({ db, log }),
+    onStream: (stream, headers) => handleConfigStream(stream, headers, { registry, log }),
   });
   await listen(server.server, { port, host, what: "control plane", envVar: "TRELLIS_CONTROL_PLANE_PORT" });
 
   return {
     port: (server.server.address() as AddressInfo).port,
     stop: async () => {
-      await server.close();
       pusher.stop();
+      registry.beginShutdown();
+      await server.close();
       await registry.flush();
     },
   };

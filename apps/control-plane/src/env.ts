@@ -11,7 +11,8 @@ const schema = z.object({
 export type ControlPlaneEnv = z.infer<typeof schema>;
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): ControlPlaneEnv {
-  const result = schema.safeParse(source);
+  // An empty variable (FOO= in a shell or compose file) means "not set", not the number 0.
+  const result = schema.safeParse(Object.fromEntries(Object.entries(source).filter(([, value]) => value !== "")));
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
   throw new AppError("CONFIG", `invalid control-plane environment: ${problems}`);

@@ -19,8 +19,11 @@ export type Connection = {
 export type Sink = Pick<Connection, "send" | "close">;
 
 export type Registry = {
-  /** Restores the mesh-wide generation (highest version ever pushed) and marks the previous run's rows disconnected. */
-  start: () => Promise<{ generation: number }>;
+  /**
+   * Restores the mesh-wide generation (highest version ever pushed), notes which sidecars were connected when the
+   * previous run ended (they are about to reconnect), and marks the previous run's rows disconnected.
+   */
+  start: () => Promise<{ generation: number; previouslyConnected: string[] }>;
   connect: (node: NodeInfo, sink: Sink) => Connection;
   disconnect: (connection: Connection) => void;
   recordPush: (connection: Connection, push: { version: number; nonce: string; hash: string }) => void;
@@ -28,6 +31,11 @@ export type Registry = {
   connections: () => Connection[];
   /** Called after every change of who is connected; the push loop debounces it. */
   onChange: (listener: () => void) => void;
+  /**
+   * The control plane is stopping: streams that close from now on were closed by us and their sidecars are still
+   * alive, so their rows stay connected, which tells the next run whom to wait for (see push.ts).
+   */
+  beginShutdown: () => void;
   /** Resolves when every queued write has reached the database. */
   flush: () => Promise<void>;
 };
@@ -36,6 +44,7 @@ export function createRegistry({ db, log = console }: { db: Database; log?: Pick
   const live = new Map<string, Connection>();
   const listeners: Array<() => void> = [];
   let queue: Promise<void> = Promise.resolve();
+  let shuttingDown = false;
 
   const persist = (what: string, write: () => Promise<unknown>) => {
     queue = queue.then(write).then(
@@ -49,9 +58,10 @@ export function createRegistry({ db, log = console }: { db: Database; log?: Pick
 
   return {
     async start() {
+      const previous = await db.prisma.workload.findMany({ where: { connected: true }, select: { id: true } });
       await db.prisma.workload.updateMany({ where: { connected: true }, data: { connected: false } });
       const { _max } = await db.prisma.workload.aggregate({ _max: { configVersion: true } });
-      return { generation: _max.configVersion ?? 0 };
+      return { generation: _max.configVersion ?? 0, previouslyConnected: previous.map((row) => row.id) };
     },
 
     connect(node, sink) {
@@ -68,9 +78,11 @@ export function createRegistry({ db, log = console }: { db: Database; log?: Pick
     disconnect(connection) {
       if (live.get(connection.node.id) !== connection) return; // already replaced by a newer stream
       live.delete(connection.node.id);
-      persist(`disconnect of ${connection.node.id}`, () =>
-        db.prisma.workload.update({ where: { id: connection.node.id }, data: { connected: false, lastSeenAt: new Date() } }),
-      );
+      if (!shuttingDown) {
+        persist(`disconnect of ${connection.node.id}`, () =>
+          db.prisma.workload.update({ where: { id: connection.node.id }, data: { connected: false, lastSeenAt: new Date() } }),
+        );
+      }
       changed();
     },
 
@@ -98,6 +110,7 @@ export function createRegistry({ db, log = console }: { db: Database; log?: Pick
 
     connections: () => [...live.values()],
     onChange: (listener) => void listeners.push(listener),
+    beginShutdown: () => void (shuttingDown = true),
     flush: () => queue,
   };
 }

@@ -16,6 +16,8 @@ export type SidecarView = {
   connected: boolean;
   /** The last version the sidecar ACKed (the one it runs); null before its first ACK. */
   configVersion: number | null;
+  /** The last version pushed to it. */
+  pushedVersion: number | null;
   /** True when the sidecar ACKed the last version pushed to it (nothing pushed yet counts as caught up). */
   acked: boolean;
   lastError: string | null;
@@ -74,6 +76,7 @@ export async function listSidecars(db: Database): Promise<SidecarView[]> {
     inboundUrl: w.inboundUrl,
     connected: w.connected,
     configVersion: w.ackedVersion,
+    pushedVersion: w.configVersion,
     acked: w.configVersion === null || w.ackedVersion === w.configVersion,
     lastError: w.lastError,
     registeredAt: w.registeredAt.toISOString(),

@@ -7,7 +7,7 @@ import type { Connection, Registry } from "./registry.ts";
 export const STREAM_PATH = "/v1/stream";
 const HELLO_TIMEOUT_MS = 10_000;
 
-type Log = Pick<Console, "error" | "warn">;
+type Log = Pick<Console, "info" | "error" | "warn">;
 
 export function handleConfigStream(
   stream: http2.ServerHttp2Stream,
@@ -38,7 +38,9 @@ export function handleConfigStream(
         refuse(stream, 400, `${hello.error}. The first message on ${STREAM_PATH} must be {"type":"hello","node":{...}}`);
         return;
       }
-      connection = accept(stream, hello.value.node, registry);
+      const { node } = hello.value;
+      log.info(`control-plane: ${node.id} connected (${node.mode} of ${node.namespace}/${node.service} ${node.version} at ${node.address})`);
+      connection = accept(stream, node, registry);
       return;
     }
     const reply = parseSidecarReply(line);
@@ -63,7 +65,9 @@ export function handleConfigStream(
   });
   stream.on("close", () => {
     clearTimeout(helloTimer);
-    if (connection !== null) registry.disconnect(connection);
+    if (connection === null) return;
+    log.info(`control-plane: ${connection.node.id} disconnected`);
+    registry.disconnect(connection);
   });
 }
 

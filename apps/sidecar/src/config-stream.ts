@@ -8,6 +8,9 @@ import type { ConfigStore } from "./config-store.ts";
 import type { Logger } from "./options.ts";
 
 export const STREAM_PATH = "/v1/stream";
+/** A control plane that stops answering HTTP/2 PINGs (hung, or a silent network partition) counts as gone. */
+const PING_INTERVAL_MS = 15_000;
+const PING_TIMEOUT_MS = 10_000;
 
 export type StreamStatus = { connected: boolean; lastError: string | null };
 
@@ -52,7 +55,9 @@ export function startConfigStream({
     const current = http2.connect(controlPlaneUrl);
     session = current;
     current.on("error", (error: NodeJS.ErrnoException) => fail(`cannot reach the control plane at ${controlPlaneUrl}: ${error.code ?? error.message}`));
+    const pinger = setInterval(() => pingOrDrop(current), PING_INTERVAL_MS).unref();
     current.once("close", () => {
+      clearInterval(pinger);
       if (session === current) reconnectLater();
     });
 
@@ -106,6 +111,13 @@ export function startConfigStream({
       session?.destroy();
     },
   };
+}
+
+function pingOrDrop(session: http2.ClientHttp2Session): void {
+  if (session.closed || session.destroyed) return;
+  const timer = setTimeout(() => session.destroy(new Error(`no answer to a ping within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS).unref();
+  const sent = session.ping(() => clearTimeout(timer));
+  if (!sent) clearTimeout(timer); // too many unanswered pings already in flight; the next round retries
 }
 
 function readError(body: string): string {

@@ -35,6 +35,7 @@ describe("sidecar env", () => {
     [{ TRELLIS_SERVICE: "frontend", TRELLIS_APP_PORT: "8001", TRELLIS_INBOUND_PORT: "15101", TRELLIS_UPSTREAMS: "catalog" }, /entry "catalog" must look like/],
     [{ TRELLIS_SERVICE: "frontend", TRELLIS_APP_PORT: "8001", TRELLIS_INBOUND_PORT: "8001" }, /TRELLIS_APP_PORT and TRELLIS_INBOUND_PORT are both 8001/],
     [{ TRELLIS_SERVICE: "frontend", TRELLIS_MODE: "proxy" }, /TRELLIS_MODE/],
+    [{ TRELLIS_SERVICE: "frontend", TRELLIS_APP_PORT: "", TRELLIS_INBOUND_PORT: "15101" }, /needs TRELLIS_APP_PORT/],
   ])("refuses %j with a clear message", (env, message) => {
     expect(() => readEnv(env)).toThrow(message);
   });

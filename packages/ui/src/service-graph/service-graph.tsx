@@ -26,6 +26,8 @@ const NODE_WIDTH = 172;
 const NODE_HEIGHT = 46;
 const ARROW_GAP = 2;
 const LABEL_AT = 0.36;
+/** Average advance of an 11px label character, for sizing the plate behind it. */
+const LABEL_CHAR_WIDTH = 6.1;
 const LEVELS: ErrorLevel[] = ["ok", "warning", "critical", "idle"];
 const edgeStroke: Record<ErrorLevel, string> = { ok: "#8c959f", warning: "#bf8700", critical: "#cf222e", idle: "#8c959f" };
 const link = linkHorizontal<{ source: Point; target: Point }, Point>();
@@ -45,7 +47,15 @@ export function ServiceGraph({ nodes, edges, width, height }: ServiceGraphProps)
   const layout = useMemo<GraphLayout>(() => {
     const [ids, pairs] = JSON.parse(topologyKey) as [string[], [string, string][]];
     const layoutEdges = pairs.map(([source, target]) => ({ source, target }));
-    return layoutLayeredGraph(ids, layoutEdges, { width: drawingWidth, minHeight: height ?? 160, nodeWidth: NODE_WIDTH, nodeHeight: NODE_HEIGHT });
+    return layoutLayeredGraph(ids, layoutEdges, {
+      width: drawingWidth,
+      minHeight: height ?? 160,
+      nodeWidth: NODE_WIDTH,
+      nodeHeight: NODE_HEIGHT,
+      // Room between columns for an edge label; a narrow screen gets a wider drawing, scaled down, rather than
+      // labels on top of boxes.
+      minColumnGap: NODE_WIDTH + 120,
+    });
   }, [topologyKey, drawingWidth, height]);
 
   const multiVersion = useMemo(() => {
@@ -56,6 +66,15 @@ export function ServiceGraph({ nodes, edges, width, height }: ServiceGraphProps)
 
   const maxRate = Math.max(0, ...edges.map((e) => e.requestRate));
   const thickness = scaleSqrt().domain([0, maxRate || 1]).range([1.25, 7]).clamp(true);
+
+  const routed = edges.flatMap((edge) => {
+    const from = layout.nodes.get(edge.source);
+    const to = layout.nodes.get(edge.target);
+    if (!from || !to) return [];
+    const key = edgeKey(edge);
+    const level = classifyErrorRate(edge.errorRate, edge.requestRate);
+    return [{ edge, key, level, ...routeEdge(from, to, layout.backEdges.has(key)) }];
+  });
 
   return (
     <div ref={container} style={{ width: "100%" }}>
@@ -91,39 +110,42 @@ export function ServiceGraph({ nodes, edges, width, height }: ServiceGraphProps)
           </text>
         )}
         <g>
-          {edges.map((edge) => {
-            const from = layout.nodes.get(edge.source);
-            const to = layout.nodes.get(edge.target);
-            if (!from || !to) return null;
-            const level = classifyErrorRate(edge.errorRate, edge.requestRate);
-            const { d, labelX, labelY } = routeEdge(from, to, layout.backEdges.has(edgeKey(edge)));
-            const key = edgeKey(edge);
+          {routed.map(({ edge, key, level, d }) => (
+            <g key={key} data-testid={`graph-edge-${key}`} data-error-level={level}>
+              <title>
+                {`${edge.source} → ${edge.target}\n${formatRate(edge.requestRate)} req/s · ${formatPercent(edge.errorRate)} errors` +
+                  (edge.p50Ms === undefined ? "" : ` · p50 ${formatMs(edge.p50Ms)}`)}
+              </title>
+              <path
+                d={d}
+                fill="none"
+                stroke={edgeStroke[level]}
+                strokeOpacity={0.9}
+                strokeWidth={thickness(edge.requestRate)}
+                markerEnd={`url(#${markerPrefix}-${level})`}
+              />
+            </g>
+          ))}
+        </g>
+        {/* Labels in their own layer above every line, so no later edge is drawn across an earlier label. */}
+        <g>
+          {routed.map(({ edge, key, level, labelX, labelY }) => {
+            const label = `${formatRate(edge.requestRate)} rps${edge.errorRate > 0 ? ` · ${formatPercent(edge.errorRate)}` : ""}`;
+            // A plate behind the text: lines pass between glyphs, which a text halo alone does not hide.
+            const plateWidth = label.length * LABEL_CHAR_WIDTH + 8;
             return (
-              <g key={key} data-testid={`graph-edge-${key}`} data-error-level={level}>
-                <title>
-                  {`${edge.source} → ${edge.target}\n${formatRate(edge.requestRate)} req/s · ${formatPercent(edge.errorRate)} errors` +
-                    (edge.p50Ms === undefined ? "" : ` · p50 ${formatMs(edge.p50Ms)}`)}
-                </title>
-                <path
-                  d={d}
-                  fill="none"
-                  stroke={edgeStroke[level]}
-                  strokeOpacity={0.9}
-                  strokeWidth={thickness(edge.requestRate)}
-                  markerEnd={`url(#${markerPrefix}-${level})`}
-                />
+              <g key={key} data-testid={`graph-edge-label-${key}`}>
+                <rect x={labelX - plateWidth / 2} y={labelY - 8} width={plateWidth} height={15} rx={3} fill="#ffffff" fillOpacity={0.92} />
                 <text
                   x={labelX}
                   y={labelY}
-                  dy="-0.4em"
+                  dy="0.35em"
                   textAnchor="middle"
                   fontSize={11}
+                  fontWeight={500}
                   fill={level === "ok" || level === "idle" ? "#424a53" : errorLevelColors[level].text}
-                  stroke="#ffffff"
-                  strokeWidth={3}
-                  paintOrder="stroke"
                 >
-                  {`${formatRate(edge.requestRate)} rps${edge.errorRate > 0 ? ` · ${formatPercent(edge.errorRate)}` : ""}`}
+                  {label}
                 </text>
               </g>
             );

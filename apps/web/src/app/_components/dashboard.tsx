@@ -4,7 +4,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { GraphLegend, ServiceGraph } from "@trellis/ui";
 import { useTRPC } from "../../trpc/react.tsx";
-import { LoadError, StaleNotice } from "./query-status.tsx";
+import { QueryBody } from "./query-status.tsx";
 import { ServicesTable } from "./services-table.tsx";
 import { SidecarsPanel } from "./sidecars-panel.tsx";
 
@@ -57,14 +57,9 @@ export function Dashboard({ windowSeconds }: { windowSeconds: number }) {
                 <h2 id="graph-title">Service graph</h2>
                 <GraphLegend />
               </div>
-              {graph.isError && graph.data && <StaleNotice error={graph.error} updatedAt={graph.dataUpdatedAt} />}
-              {graph.data ? (
-                <ServiceGraph nodes={graph.data.nodes} edges={graph.data.edges} />
-              ) : graph.isError ? (
-                <LoadError what="the service graph" error={graph.error} />
-              ) : (
-                <p className="empty-note">Loading…</p>
-              )}
+              <QueryBody query={graph} what="the service graph">
+                {(data) => <ServiceGraph nodes={data.nodes} edges={data.edges} />}
+              </QueryBody>
             </section>
 
             <section className="panel" aria-labelledby="services-title">
@@ -72,14 +67,9 @@ export function Dashboard({ windowSeconds }: { windowSeconds: number }) {
                 <h2 id="services-title">Services</h2>
                 <span className="muted">server-side view, last {windowLabel}</span>
               </div>
-              {services.isError && services.data && <StaleNotice error={services.error} updatedAt={services.dataUpdatedAt} />}
-              {services.data ? (
-                <ServicesTable services={services.data} />
-              ) : services.isError ? (
-                <LoadError what="services" error={services.error} />
-              ) : (
-                <p className="empty-note">Loading…</p>
-              )}
+              <QueryBody query={services} what="services">
+                {(data) => <ServicesTable services={data} />}
+              </QueryBody>
             </section>
           </>
         )}
@@ -89,14 +79,9 @@ export function Dashboard({ windowSeconds }: { windowSeconds: number }) {
             <h2 id="sidecars-title">Sidecars</h2>
             {sidecars.data && <span className="muted">{sidecars.data.length} registered</span>}
           </div>
-          {sidecars.isError && sidecars.data && <StaleNotice error={sidecars.error} updatedAt={sidecars.dataUpdatedAt} />}
-          {sidecars.data ? (
-            <SidecarsPanel sidecars={sidecars.data} />
-          ) : sidecars.isError ? (
-            <LoadError what="sidecars" error={sidecars.error} />
-          ) : (
-            <p className="empty-note">Loading…</p>
-          )}
+          <QueryBody query={sidecars} what="sidecars">
+            {(data) => <SidecarsPanel sidecars={data} />}
+          </QueryBody>
         </section>
       </main>
     </div>
