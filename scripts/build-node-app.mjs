@@ -16,6 +16,8 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
+  // Resolve externals the way Node will load them (e.g. @opentelemetry/api's "node" build, not its bundler-only ESM).
+  conditions: ["node"],
   sourcemap: true,
   logLevel: "warning",
   banner: { js: "import { createRequire as __trellisRequire } from 'node:module'; const require = __trellisRequire(import.meta.url);" },
