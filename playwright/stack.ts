@@ -2,7 +2,7 @@
 // in a fresh directory (DATABASE_URL removed on purpose: this proves the embedded path) and on ports shifted
 // away from the defaults so a developer's running `npm start` does not collide with the tests.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -31,7 +31,13 @@ export function stackEnv(home: string): NodeJS.ProcessEnv {
   return env;
 }
 
-export async function startStack({ build = false, home = mkdtempSync(join(tmpdir(), "trellis-e2e-")) } = {}): Promise<Stack> {
+function makeHome(): string {
+  const home = mkdtempSync(join(tmpdir(), "trellis-e2e-"));
+  chmodSync(home, 0o755); // as root, the embedded Postgres runs as `postgres`, which must reach its data directory
+  return home;
+}
+
+export async function startStack({ build = false, home = makeHome() } = {}): Promise<Stack> {
   const cli = resolve(import.meta.dirname, "../apps/cli/bin/trellis.mjs");
   const child = spawn(process.execPath, [cli, "up", ...(build ? [] : ["--no-build"])], {
     env: stackEnv(home),

