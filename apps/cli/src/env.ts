@@ -16,7 +16,8 @@ const schema = z.object({
 });
 
 function readEnv() {
-  const parsed = schema.safeParse(process.env);
+  // An empty variable (`DATABASE_URL=`) means unset, as in the other apps.
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== "")));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
     console.error(`trellis: invalid environment — ${problems}`);

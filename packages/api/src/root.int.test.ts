@@ -50,6 +50,8 @@ describe("appRouter", () => {
     for (let i = 0; i < 30; i += 1) spans.push(...callSpans("frontend", "order-service", at, i % 3 === 0 ? "v2" : "v1", i === 0 ? 2 : 0));
     // Twenty minutes ago: inside a one-hour window, outside the default five minutes.
     for (let i = 0; i < 12; i += 1) spans.push(...callSpans("frontend", "catalog-service", new Date(Date.now() - 20 * 60_000)));
+    // Two days ago: telemetry covers every window below in full, so rates are per second of the whole window.
+    spans.push(...callSpans("archived-job", "archived-target", new Date(Date.now() - 2 * 86_400_000)));
     await insertSpans(test.db.pool, spans);
     const service = await test.db.prisma.service.create({ data: { name: "order-service" } });
     await test.db.prisma.workload.create({

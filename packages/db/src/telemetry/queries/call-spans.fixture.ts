@@ -95,6 +95,8 @@ export function buildShopTraffic(now: Date): SpanRecord[] {
     // The caller timed out although the callee answered: an edge error, not a callee error.
     ...buildCall(orderV2, inventory, { at, clientStatus: 2, httpStatus: null }),
     ...repeat(6, () => buildCall(cron, catalog, { at })),
+    // Stored a day earlier, so every window these tests use is fully covered by telemetry (resolveObservedWindow).
+    buildServerSpan({ service: "archived-job" }, { at: new Date(now.getTime() - 86_400_000) }),
     // Outside the window: ten minutes ago, and in the future.
     ...repeat(50, () => buildCall(frontend, { service: "retired-service" }, { at: new Date(now.getTime() - 600_000) })),
     ...repeat(5, () => buildCall(frontend, catalog, { at: new Date(now.getTime() + 10_000), serverStatus: 2 })),

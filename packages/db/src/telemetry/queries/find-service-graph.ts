@@ -1,7 +1,7 @@
 // The live service graph: one node per service version that had traffic in the window, one edge per caller →
 // callee pair, found by joining each CLIENT span to the SERVER span it is the parent of (same trace).
 import type pg from "pg";
-import { compareText, nsToMs, resolveTimeWindow, toNumber } from "./query-helpers.ts";
+import { compareText, nsToMs, resolveObservedWindow, toNumber } from "./query-helpers.ts";
 
 /**
  * A workload version. `id` is `service@version`, or just `service` when the spans carry no service.version;
@@ -77,7 +77,7 @@ export function toNodeId(service: string, version: string | null): string {
 }
 
 export async function findServiceGraph({ pool, windowSeconds, now }: FindServiceGraphOptions): Promise<ServiceGraph> {
-  const window = resolveTimeWindow({ windowSeconds, now });
+  const window = await resolveObservedWindow(pool, { windowSeconds, now });
   const params = [window.from, window.to];
   const [nodeResult, edgeResult] = await Promise.all([pool.query<NodeRow>(NODES_SQL, params), pool.query<EdgeRow>(EDGES_SQL, params)]);
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "@trellis/testkit";
 import { insertSpans } from "../insert-spans.ts";
-import { buildCall, buildShopTraffic } from "./call-spans.fixture.ts";
+import { buildCall, buildServerSpan, buildShopTraffic } from "./call-spans.fixture.ts";
 import { findServiceStats } from "./find-service-stats.ts";
 
 const now = new Date("2026-03-01T12:00:00.000Z");
@@ -95,5 +95,24 @@ describe("findServiceStats", () => {
 
   it("refuses a window that is not a positive number of seconds", async () => {
     await expect(findServiceStats({ pool: test.db.pool, windowSeconds: 0, now })).rejects.toThrow(/windowSeconds must be a positive number/);
+  });
+});
+
+describe("findServiceStats right after telemetry starts", () => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    test = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await test?.drop();
+  });
+
+  it("divides by the observed part of the window, not the whole window", async () => {
+    // The mesh has reported for 60 s at 2 rps; a 5 minute window must say 2 rps, not 0.4.
+    const now = new Date("2026-03-01T12:00:00.000Z");
+    const spans = Array.from({ length: 120 }, (_, i) => buildServerSpan({ service: "frontend" }, { at: new Date(now.getTime() - 60_000 + i * 500) }));
+    await insertSpans(test.db.pool, spans);
+    const [frontend] = await findServiceStats({ pool: test.db.pool, windowSeconds: 300, now });
+    expect(frontend?.requestRate).toBeCloseTo(2, 10);
   });
 });

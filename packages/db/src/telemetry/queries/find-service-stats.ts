@@ -1,14 +1,14 @@
 // RED metrics per service for the dashboard's services table: rate, error ratio and latency percentiles from the
 // SERVER spans each service reported in the window, with the same numbers per version (canary vs. stable).
 import type pg from "pg";
-import { compareText, nsToMs, resolveTimeWindow, toNumber } from "./query-helpers.ts";
+import { compareText, nsToMs, resolveObservedWindow, toNumber } from "./query-helpers.ts";
 
 export type VersionStats = { version: string | null; requestRate: number; errorRate: number };
 
 export type ServiceStats = {
   service: string;
   namespace: string;
-  /** Requests per second received (SERVER spans) averaged over the window. */
+  /** Requests per second received (SERVER spans) over the part of the window that telemetry covers. */
   requestRate: number;
   /** Share of received requests whose span status is ERROR, 0..1. */
   errorRate: number;
@@ -50,7 +50,7 @@ FROM (
 GROUP BY GROUPING SETS ((namespace, service), (namespace, service, version))`;
 
 export async function findServiceStats({ pool, windowSeconds, now }: FindServiceStatsOptions): Promise<ServiceStats[]> {
-  const window = resolveTimeWindow({ windowSeconds, now });
+  const window = await resolveObservedWindow(pool, { windowSeconds, now });
   const { rows } = await pool.query<Row>(SQL, [window.from, window.to]);
   const byKey = new Map<string, ServiceStats>();
   const keyOf = (row: Row) => `${row.namespace}\u0000${row.service}`;
