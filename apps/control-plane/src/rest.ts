@@ -1,29 +1,11 @@
 // The control plane's REST surface (HTTP/1.1 JSON) for the CLI, curl and scripts: health, and the registry as
 // stored in Postgres, so what it shows is exactly what the dashboard reads.
 import type http from "node:http";
-import type { Database } from "@trellis/db";
+import { findSidecars, type Database, type Sidecar } from "@trellis/db";
 import { AppError, isAppError, toPublicMessage } from "@trellis/runtime";
 
-export type SidecarView = {
-  id: string;
-  service: string;
-  namespace: string;
-  version: string;
-  mode: string;
-  address: string;
-  adminUrl: string;
-  inboundUrl: string;
-  connected: boolean;
-  /** The last version the sidecar ACKed (the one it runs); null before its first ACK. */
-  configVersion: number | null;
-  /** The last version pushed to it. */
-  pushedVersion: number | null;
-  /** True when the sidecar ACKed the last version pushed to it (nothing pushed yet counts as caught up). */
-  acked: boolean;
-  lastError: string | null;
-  registeredAt: string;
-  lastSeenAt: string;
-};
+/** A sidecar as GET /v1/sidecars returns it (findSidecars, with its dates as ISO strings). */
+export type SidecarView = Omit<Sidecar, "registeredAt" | "lastSeenAt"> & { registeredAt: string; lastSeenAt: string };
 
 export type ServiceView = { name: string; namespace: string; versions: string[]; instances: number; endpoints: string[] };
 
@@ -34,7 +16,8 @@ const routes: Routes = {
     await db.pool.query("SELECT 1");
     return { status: 200, body: { status: "ok" } };
   },
-  "GET /v1/sidecars": async (db) => ({ status: 200, body: await listSidecars(db) }),
+  // Dates serialise as ISO strings.
+  "GET /v1/sidecars": async (db) => ({ status: 200, body: await findSidecars({ prisma: db.prisma }) }),
   "GET /v1/services": async (db) => ({ status: 200, body: await listServices(db) }),
 };
 
@@ -58,30 +41,6 @@ export function createRestHandler({ db, log = console }: { db: Database; log?: P
         res.end(JSON.stringify(body));
       });
   };
-}
-
-export async function listSidecars(db: Database): Promise<SidecarView[]> {
-  const workloads = await db.prisma.workload.findMany({
-    include: { service: { select: { name: true, namespace: true } } },
-    orderBy: [{ service: { namespace: "asc" } }, { service: { name: "asc" } }, { id: "asc" }],
-  });
-  return workloads.map((w) => ({
-    id: w.id,
-    service: w.service.name,
-    namespace: w.service.namespace,
-    version: w.version,
-    mode: w.mode,
-    address: w.address,
-    adminUrl: w.adminUrl,
-    inboundUrl: w.inboundUrl,
-    connected: w.connected,
-    configVersion: w.ackedVersion,
-    pushedVersion: w.configVersion,
-    acked: w.configVersion === null || w.ackedVersion === w.configVersion,
-    lastError: w.lastError,
-    registeredAt: w.registeredAt.toISOString(),
-    lastSeenAt: w.lastSeenAt.toISOString(),
-  }));
 }
 
 /** Services with at least one connected workload; endpoints are the addresses of their connected sidecars. */

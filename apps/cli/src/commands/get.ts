@@ -1,21 +1,11 @@
 // `trellis get services|sidecars`: what the control plane's registry knows, as a table or JSON.
+import type { Sidecar } from "@trellis/db";
 import { AppError } from "@trellis/runtime";
 import { env } from "../env.ts";
 import { printTable } from "../format.ts";
 
-type SidecarRow = {
-  id: string;
-  service: string;
-  namespace: string;
-  version: string;
-  mode: string;
-  adminUrl: string;
-  inboundUrl: string;
-  connected: boolean;
-  configVersion: number | null;
-  acked: boolean;
-  lastError: string | null;
-};
+/** GET /v1/sidecars rows: findSidecars' fields (dates arrive as strings and are not shown here). */
+type SidecarRow = Omit<Sidecar, "registeredAt" | "lastSeenAt">;
 
 type ServiceRow = { name: string; namespace: string; versions: string[]; instances: number; endpoints: string[] };
 
@@ -33,7 +23,7 @@ export function parseResource(value: string): Resource {
 export async function runGet(resource: Resource, { output }: GetOptions): Promise<void> {
   if (resource === "sidecars") {
     const rows = await fetchJson<SidecarRow[]>("/v1/sidecars");
-    if (output === "json") return printJson(rows.map(({ id, service, namespace, version, mode, adminUrl, inboundUrl, connected, configVersion, acked, lastError }) => ({ id, service, namespace, version, mode, adminUrl, inboundUrl, connected, configVersion, acked, lastError })));
+    if (output === "json") return printJson(rows);
     return printTable(
       ["SIDECAR", "SERVICE", "VERSION", "MODE", "INBOUND", "ADMIN", "CONFIG", "ACKED", "CONNECTED"],
       rows.map((r) => [r.id, r.service, r.version, r.mode, r.inboundUrl, r.adminUrl, r.configVersion ?? "-", r.acked ? "yes" : "no", r.connected ? "yes" : "no"]),

@@ -8,6 +8,7 @@ export const sidecarSchema = z.object({
   namespace: z.string(),
   version: z.string(),
   mode: z.string(),
+  address: z.string(),
   adminUrl: z.string(),
   inboundUrl: z.string(),
   connected: z.boolean(),
@@ -15,6 +16,7 @@ export const sidecarSchema = z.object({
   pushedVersion: z.number().int().nullable(),
   acked: z.boolean(),
   lastError: z.string().nullable(),
+  registeredAt: z.date(),
   lastSeenAt: z.date(),
 });
 

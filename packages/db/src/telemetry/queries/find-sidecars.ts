@@ -1,4 +1,4 @@
-// The sidecars registered with the control plane, as the dashboard's mesh panel shows them: which workload, which
+// The sidecars registered with the control plane, as the dashboard's mesh panel and `trellis get sidecars` show them: which workload, which
 // config version it runs, whether it has caught up with the last push, and whether it is still connected.
 import type { PrismaClient } from "../../generated/prisma/client.ts";
 
@@ -9,6 +9,8 @@ export type Sidecar = {
   namespace: string;
   version: string;
   mode: string;
+  /** host:port of its inbound (mesh) listener: the endpoint other sidecars call. */
+  address: string;
   adminUrl: string;
   inboundUrl: string;
   connected: boolean;
@@ -20,6 +22,7 @@ export type Sidecar = {
   acked: boolean;
   /** The error of its last NACK, if the newest push was refused. */
   lastError: string | null;
+  registeredAt: Date;
   lastSeenAt: Date;
 };
 
@@ -28,7 +31,7 @@ export type FindSidecarsOptions = { prisma: PrismaClient };
 export async function findSidecars({ prisma }: FindSidecarsOptions): Promise<Sidecar[]> {
   const workloads = await prisma.workload.findMany({
     include: { service: { select: { name: true, namespace: true } } },
-    orderBy: [{ service: { name: "asc" } }, { version: "asc" }, { id: "asc" }],
+    orderBy: [{ service: { namespace: "asc" } }, { service: { name: "asc" } }, { version: "asc" }, { id: "asc" }],
   });
   return workloads.map((workload) => ({
     id: workload.id,
@@ -36,6 +39,7 @@ export async function findSidecars({ prisma }: FindSidecarsOptions): Promise<Sid
     namespace: workload.service.namespace,
     version: workload.version,
     mode: workload.mode,
+    address: workload.address,
     adminUrl: workload.adminUrl,
     inboundUrl: workload.inboundUrl,
     connected: workload.connected,
@@ -43,6 +47,7 @@ export async function findSidecars({ prisma }: FindSidecarsOptions): Promise<Sid
     pushedVersion: workload.configVersion,
     acked: workload.configVersion === null || workload.ackedVersion === workload.configVersion,
     lastError: workload.lastError,
+    registeredAt: workload.registeredAt,
     lastSeenAt: workload.lastSeenAt,
   }));
 }
