@@ -1,6 +1,7 @@
 // The walking skeleton end to end, as a user meets it: `trellis up` on an embedded Postgres, demo traffic through
 // real sidecars, OTLP into ingest, Postgres, the tRPC API, and the dashboard drawing services and edges.
 import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { expect, test } from "@playwright/test";
@@ -18,7 +19,9 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  if (stack) await stopStack(stack);
+  if (!stack) return;
+  await stopStack(stack);
+  rmSync(stack.home, { recursive: true, force: true });
 });
 
 test("[DASHBOARD]: shows every demo service with live traffic and the edges between them", async ({ page }) => {
