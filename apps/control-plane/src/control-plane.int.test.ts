@@ -126,7 +126,14 @@ describe("config stream", () => {
     const caller = openStream(controlPlane.port, encodeLine({ type: "hello", node: node("web-0", "web", 31001, ["api"]) }));
     expect(await caller.status).toBe(200);
     const first = await caller.next();
-    expect(first.snapshot).toEqual({ service: "web", clusters: { api: { endpoints: [] } }, routes: [{ upstream: "api", cluster: "api" }] });
+    expect(first.snapshot).toEqual({
+      service: "web",
+      namespace: "default",
+      clusters: { api: { service: "api", subset: null, endpoints: [], trafficPolicy: { loadBalancer: "ROUND_ROBIN" } } },
+      virtualHosts: [{ upstream: "api", routes: [{ match: [], destinations: [{ cluster: "api", weight: 100 }] }] }],
+      inbound: { mtlsMode: "PERMISSIVE", authorization: [] },
+      outboundMtls: { api: true },
+    });
     caller.send({ type: "ack", version: first.version, nonce: first.nonce });
 
     const api = openStream(controlPlane.port, encodeLine({ type: "hello", node: node("api-0", "api", 31011) }));

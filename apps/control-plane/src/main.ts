@@ -2,12 +2,17 @@
 import { connectDatabase } from "@trellis/db";
 import { runMain } from "@trellis/runtime";
 import { startControlPlane } from "./control-plane.ts";
-import { readEnv } from "./env.ts";
+import { readCaSettings, readEnv } from "./env.ts";
 
 runMain("control-plane", async () => {
   const env = readEnv();
   const db = await connectDatabase({ url: env.DATABASE_URL });
-  const controlPlane = await startControlPlane({ db, port: env.TRELLIS_CONTROL_PLANE_PORT, host: env.TRELLIS_CONTROL_PLANE_HOST });
+  const controlPlane = await startControlPlane({
+    db,
+    port: env.TRELLIS_CONTROL_PLANE_PORT,
+    host: env.TRELLIS_CONTROL_PLANE_HOST,
+    ca: readCaSettings(env),
+  });
   console.log(`control-plane: listening on http://${env.TRELLIS_CONTROL_PLANE_HOST}:${controlPlane.port} (REST and h2c config stream)`);
   return async () => {
     await controlPlane.stop();

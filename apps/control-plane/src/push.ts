@@ -1,8 +1,8 @@
-// Turns registry changes into config pushes: bursts of changes (a mesh starting up) are debounced into one
-// generation bump, every connected sidecar's snapshot is rebuilt and checked, and only the sidecars whose
-// snapshot actually changed get the new version.
+// Turns registry and policy changes into config pushes: bursts of changes (a mesh starting up) are debounced into
+// one generation bump, every connected sidecar's snapshot is rebuilt from the registry and the current policies and
+// checked, and only the sidecars whose snapshot actually changed get the new version.
 import { createHash, randomBytes } from "node:crypto";
-import { buildSnapshot, canonicalJson, checkSnapshot, type RegisteredWorkload } from "@trellis/mesh-config";
+import { buildSnapshots, checkSnapshot, type Policy, type RegisteredWorkload, type Snapshot } from "@trellis/mesh-config";
 import type { Connection, Registry } from "./registry.ts";
 
 export const DEBOUNCE_MS = 20;
@@ -14,15 +14,27 @@ export const DEBOUNCE_MS = 20;
  */
 export const RECONNECT_GRACE_MS = 8_000;
 
+/** One config push to one sidecar. */
+export type PushRecord = { connection: Connection; version: number; nonce: string };
+
+/** What one debounced push round sent: only the sidecars whose snapshot changed. */
+export type PushRound = { generation: number; pushes: PushRecord[] };
+
 export type Pusher = {
-  /** Notes a registry change; one bump and push follows within DEBOUNCE_MS. */
+  /** Notes a registry (or policy) change; one bump and push follows within DEBOUNCE_MS. */
   schedule: () => void;
+  /**
+   * Pushes now rather than after the debounce (a policy apply is one change, not a burst) and resolves with that
+   * round, or with the next one that is not held back.
+   */
+  nextRound: () => Promise<PushRound>;
   generation: () => number;
   stop: () => void;
 };
 
 export function createPusher({
   registry,
+  policies = () => [],
   initialGeneration,
   awaitReconnect = [],
   debounceMs = DEBOUNCE_MS,
@@ -30,6 +42,8 @@ export function createPusher({
   log = console,
 }: {
   registry: Registry;
+  /** The current policy set, read at every push (the policy store replaces it after each apply). */
+  policies?: () => readonly Policy[];
   initialGeneration: number;
   /** Workload ids expected back after a restart; no push goes out until they are, or graceMs passed. */
   awaitReconnect?: string[];
@@ -40,6 +54,7 @@ export function createPusher({
   let generation = initialGeneration;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  const roundWaiters: Array<(round: PushRound) => void> = [];
   const awaited = new Set(awaitReconnect);
   let graceTimer: NodeJS.Timeout | undefined;
   if (awaited.size > 0) {
@@ -64,8 +79,13 @@ export function createPusher({
     if (holding()) return; // every registry change re-schedules, and the grace timer ends the wait
     generation += 1;
     const connections = registry.connections();
-    const workloads = connections.map(toRegisteredWorkload);
-    for (const connection of connections) pushTo(connection, workloads, generation, registry, log);
+    const snapshots = buildSnapshots({ workloads: connections.map(toRegisteredWorkload), policies: policies() });
+    const pushes: PushRecord[] = [];
+    for (const connection of connections) {
+      const pushed = pushTo(connection, snapshots.get(connection.node.id), generation, registry, log);
+      if (pushed) pushes.push(pushed);
+    }
+    for (const resolve of roundWaiters.splice(0)) resolve({ generation, pushes });
   };
 
   function schedule(): void {
@@ -76,9 +96,17 @@ export function createPusher({
 
   return {
     schedule,
+    nextRound() {
+      if (stopped) return Promise.resolve({ generation, pushes: [] });
+      const round = new Promise<PushRound>((resolve) => roundWaiters.push(resolve));
+      clearTimeout(timer);
+      timer = setTimeout(pushAll, 0);
+      return round;
+    },
     generation: () => generation,
     stop() {
       stopped = true;
+      for (const resolve of roundWaiters.splice(0)) resolve({ generation, pushes: [] });
       clearTimeout(timer);
       clearTimeout(graceTimer);
       timer = undefined;
@@ -86,22 +114,34 @@ export function createPusher({
   };
 }
 
-function pushTo(connection: Connection, workloads: RegisteredWorkload[], version: number, registry: Registry, log: Pick<Console, "error">): void {
-  const snapshot = buildSnapshot({ node: toRegisteredWorkload(connection), workloads });
+function pushTo(
+  connection: Connection,
+  snapshot: Snapshot | undefined,
+  version: number,
+  registry: Registry,
+  log: Pick<Console, "error">,
+): PushRecord | null {
+  if (snapshot === undefined) {
+    log.error(`control-plane: not pushing to ${connection.node.id}: no snapshot was built for it`);
+    return null;
+  }
   const check = checkSnapshot(snapshot);
   if (!check.ok) {
     // Never cut a version from an inconsistent snapshot; the sidecar keeps what it has.
     log.error(`control-plane: not pushing to ${connection.node.id}: inconsistent snapshot: ${check.errors.join("; ")}`);
-    return;
+    return null;
   }
-  const hash = createHash("sha256").update(canonicalJson(snapshot)).digest("hex");
-  if (connection.pushed?.hash === hash) return;
+  // The builder's output is deterministic (sorted, built in a fixed order), so plain JSON hashes equal snapshots
+  // equally at a fraction of canonicalJson's cost; a difference in key order alone would only cost a redundant push.
+  const hash = createHash("sha256").update(JSON.stringify(snapshot)).digest("hex");
+  if (connection.pushed?.hash === hash) return null;
   const nonce = randomBytes(8).toString("hex");
   connection.send({ type: "config", version, nonce, snapshot });
   registry.recordPush(connection, { version, nonce, hash });
+  return { connection, version, nonce };
 }
 
-function toRegisteredWorkload({ node }: Connection): RegisteredWorkload {
+export function toRegisteredWorkload({ node }: Connection): RegisteredWorkload {
   return {
     id: node.id,
     service: node.service,

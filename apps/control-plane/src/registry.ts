@@ -31,6 +31,8 @@ export type Registry = {
   connections: () => Connection[];
   /** Called after every change of who is connected; the push loop debounces it. */
   onChange: (listener: () => void) => void;
+  /** Called for every ACK or NACK that answers a connection's latest push (stale replies are not reported). */
+  onReply: (listener: (connection: Connection, reply: SidecarReply) => void) => void;
   /**
    * The control plane is stopping: streams that close from now on were closed by us and their sidecars are still
    * alive, so their rows stay connected, which tells the next run whom to wait for (see push.ts).
@@ -43,6 +45,7 @@ export type Registry = {
 export function createRegistry({ db, log = console }: { db: Database; log?: Pick<Console, "error"> }): Registry {
   const live = new Map<string, Connection>();
   const listeners: Array<() => void> = [];
+  const replyListeners: Array<(connection: Connection, reply: SidecarReply) => void> = [];
   let queue: Promise<void> = Promise.resolve();
   let shuttingDown = false;
 
@@ -105,11 +108,13 @@ export function createRegistry({ db, log = console }: { db: Database; log?: Pick
       persist(`${reply.type} of version ${reply.version} from ${connection.node.id}`, () =>
         db.prisma.workload.update({ where: { id: connection.node.id }, data }),
       );
+      for (const listener of replyListeners) listener(connection, reply);
       return "applied";
     },
 
     connections: () => [...live.values()],
     onChange: (listener) => void listeners.push(listener),
+    onReply: (listener) => void replyListeners.push(listener),
     beginShutdown: () => void (shuttingDown = true),
     flush: () => queue,
   };

@@ -5,11 +5,17 @@ import { findSidecars, type Database, type Sidecar } from "@trellis/db";
 import { AppError, isAppError, toPublicMessage } from "@trellis/runtime";
 
 /** A sidecar as GET /v1/sidecars returns it (findSidecars, with its dates as ISO strings). */
-export type SidecarView = Omit<Sidecar, "registeredAt" | "lastSeenAt"> & { registeredAt: string; lastSeenAt: string };
+export type SidecarView = Omit<Sidecar, "registeredAt" | "lastSeenAt" | "certExpiry"> & { registeredAt: string; lastSeenAt: string; certExpiry: string | null };
 
 export type ServiceView = { name: string; namespace: string; versions: string[]; instances: number; endpoints: string[] };
 
-type Routes = Record<string, (db: Database) => Promise<{ status: number; body: unknown }>>;
+/** A JSON body, or a string body sent as is with its content type (e.g. exported YAML). */
+export type RestResponse = { status: number; body: unknown; contentType?: string };
+
+/** Routes beyond the fixed table (path parameters, request bodies); null when none matches the request. */
+export type RestFallback = (req: http.IncomingMessage, url: URL) => Promise<RestResponse> | null;
+
+type Routes = Record<string, (db: Database) => Promise<RestResponse>>;
 
 const routes: Routes = {
   "GET /healthz": async (db) => {
@@ -21,13 +27,23 @@ const routes: Routes = {
   "GET /v1/services": async (db) => ({ status: 200, body: await listServices(db) }),
 };
 
-export function createRestHandler({ db, log = console }: { db: Database; log?: Pick<Console, "error"> }): http.RequestListener {
+export function createRestHandler({
+  db,
+  log = console,
+  fallback,
+}: {
+  db: Database;
+  log?: Pick<Console, "error">;
+  fallback?: RestFallback;
+}): http.RequestListener {
   return (req, res) => {
-    const path = new URL(req.url ?? "/", "http://control-plane").pathname;
+    const url = new URL(req.url ?? "/", "http://control-plane");
+    const path = url.pathname;
     const route = routes[`${req.method ?? "GET"} ${path}`];
-    const result = route
+    const result: Promise<RestResponse> = route
       ? route(db)
-      : Promise.reject(new AppError("NOT_FOUND", `no route ${req.method ?? ""} ${path}; try GET /healthz, /v1/sidecars or /v1/services`));
+      : (fallback?.(req, url) ??
+        Promise.reject(new AppError("NOT_FOUND", `no route ${req.method ?? ""} ${path}; try GET /healthz, /v1/sidecars, /v1/services, /v1/policies or /v1/ca`)));
     result
       .catch((error: unknown) => {
         const status = isAppError(error) ? error.httpStatus : 503;
@@ -36,9 +52,10 @@ export function createRestHandler({ db, log = console }: { db: Database; log?: P
         const message = isAppError(error) ? toPublicMessage(error) : "the control plane cannot reach its database; see its log";
         return { status, body: { error: message } };
       })
-      .then(({ status, body }) => {
-        res.writeHead(status, { "content-type": "application/json" });
-        res.end(JSON.stringify(body));
+      .then((response: RestResponse) => {
+        const raw = response.contentType !== undefined && typeof response.body === "string";
+        res.writeHead(response.status, { "content-type": response.contentType ?? "application/json" });
+        res.end(raw ? response.body : JSON.stringify(response.body));
       });
   };
 }

@@ -1,7 +1,8 @@
-// The sidecar's config in force. A push is validated in full (schema, then consistency) before it replaces the
-// current one with a single reference swap, so a request sees either the old config or the new one, never a
-// mix; a rejected push leaves the last good config serving (fail static).
+// The sidecar's config in force. A push is validated in full (schema, consistency, then compiled for routing)
+// before it replaces the current one with a single reference swap, so a request sees either the old config or
+// the new one, never a mix; a rejected push leaves the last good config serving (fail static).
 import { checkSnapshot, parseConfigMessage, readVersionAndNonce, type Snapshot } from "@trellis/mesh-config";
+import { compileRoutingTable } from "./outbound/routing-table.ts";
 
 export type AppliedConfig = { version: number; nonce: string; snapshot: Snapshot; appliedAt: Date };
 
@@ -26,6 +27,10 @@ export function createConfigStore({ service }: { service: string }): ConfigStore
       }
       const check = checkSnapshot(snapshot);
       if (!check.ok) return { ok: false, version, nonce, error: `inconsistent config: ${check.errors.join("; ")}` };
+      // Compiling here (cached per snapshot) means no request ever pays for it, and a route this sidecar cannot
+      // serve is NACKed now rather than failing traffic later.
+      const compiled = compileRoutingTable(snapshot);
+      if (!compiled.ok) return { ok: false, version, nonce, error: `config this sidecar cannot serve: ${compiled.errors.join("; ")}` };
       current = { version, nonce, snapshot, appliedAt: new Date() };
       return { ok: true, version, nonce };
     },

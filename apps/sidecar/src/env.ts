@@ -23,6 +23,8 @@ const schema = z.object({
   TRELLIS_ADMIN_PORT: port.default(15000),
   TRELLIS_CONTROL_PLANE_URL: z.url().default("http://127.0.0.1:15010"),
   TRELLIS_OTLP_ENDPOINT: z.url().default("http://127.0.0.1:4318"),
+  /** Lets the sidecar get a mesh certificate from the control plane's CA; without it the sidecar has no identity. */
+  TRELLIS_JOIN_TOKEN: z.string().min(1).optional(),
 });
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): SidecarOptions {
@@ -41,6 +43,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): SidecarOptions
     adminPort: env.TRELLIS_ADMIN_PORT,
     controlPlaneUrl: env.TRELLIS_CONTROL_PLANE_URL,
     otlpEndpoint: env.TRELLIS_OTLP_ENDPOINT,
+    joinToken: env.TRELLIS_JOIN_TOKEN,
   };
 
   if (env.TRELLIS_MODE === "gateway") {

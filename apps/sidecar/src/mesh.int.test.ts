@@ -93,7 +93,13 @@ async function getJson<T>(url: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-type ConfigDump = { version: number | null; snapshot: { clusters: Record<string, { endpoints: Array<{ workloadId: string }> }> } | null };
+type ConfigDump = {
+  version: number | null;
+  snapshot: {
+    clusters: Record<string, { service: string; subset: string | null; endpoints: Array<{ workloadId: string }>; trafficPolicy: unknown }>;
+    virtualHosts: Array<{ upstream: string; routes: unknown[] }>;
+  } | null;
+};
 type SidecarRow = { id: string; connected: boolean; configVersion: number | null; acked: boolean };
 
 function parseTraceparent(value: unknown): { traceId: string; parentId: string } {
@@ -271,6 +277,13 @@ describe("registration and config versions", () => {
       expect(rows.find((row) => row.id === s.node.id)).toMatchObject({ connected: true, acked: true, configVersion: dump.version });
     }
     expect((await fetch(`${adminUrl(frontend)}/ready`)).status).toBe(200);
+  });
+
+  it("dumps the snapshot in force: with no policies, one default route and one whole-service cluster per upstream", async () => {
+    const { snapshot } = await configDump(frontend);
+    const defaultRoute = (upstream: string) => ({ upstream, routes: [{ match: [], destinations: [{ cluster: upstream, weight: 100 }] }] });
+    expect(snapshot?.virtualHosts).toEqual([defaultRoute("catalog-service"), defaultRoute("order-service")]);
+    expect(snapshot?.clusters["catalog-service"]).toMatchObject({ service: "catalog-service", subset: null, trafficPolicy: { loadBalancer: "ROUND_ROBIN" } });
   });
 
   it("pushes a new version to the caller when another instance of its upstream registers, and balances over both", async () => {

@@ -13,6 +13,8 @@ type CommonOptions = {
   controlPlaneUrl: string;
   /** OTLP/HTTP base URL; spans go to `${otlpEndpoint}/v1/traces`. */
   otlpEndpoint: string;
+  /** Join token for the mesh CA (src/identity); without one the sidecar runs without a certificate. */
+  joinToken?: string;
   /** Extra span processors next to the OTLP exporter (tests read spans back with an in-memory exporter). */
   spanProcessors?: SpanProcessor[];
   log?: Logger;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flagForUpstreamError, isErrorStatus, localReply } from "./response-flags.ts";
+import { faultAbortReply, flagForUpstreamError, isErrorStatus, localReply } from "./response-flags.ts";
 
 describe("response flags", () => {
   it("answers 404 for no route and 503 for the upstream failures", () => {
@@ -7,6 +7,11 @@ describe("response flags", () => {
     expect(localReply("UH", "cluster x is empty").status).toBe(503);
     expect(localReply("UF", "ECONNREFUSED").status).toBe(503);
     expect(localReply("UC", "socket hang up").status).toBe(503);
+    expect(localReply("UT", "route timeout 100 ms").status).toBe(504);
+  });
+
+  it("answers a fault abort with the configured status and the FI flag", () => {
+    expect(faultAbortReply(418, "order-service")).toMatchObject({ status: 418, flag: "FI" });
   });
 
   it("puts the reason in the body", () => {

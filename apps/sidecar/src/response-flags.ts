@@ -4,7 +4,7 @@
 export const RESPONSE_FLAGS_HEADER = "x-trellis-response-flags";
 
 export type ResponseFlag =
-  /** No route: no config yet, or the upstream is not in it. */
+  /** No route: no config yet, the upstream is not in it, or none of its routes matches the request. */
   | "NR"
   /** No healthy upstream: the cluster has no endpoints. */
   | "UH"
@@ -12,12 +12,18 @@ export type ResponseFlag =
   | "UF"
   /** Upstream connection termination: the connection dropped after it was made, before or during the response. */
   | "UC"
+  /** Upstream request timeout: the route's timeout passed before the response was complete. */
+  | "UT"
+  /** Fault injection abort: the route's fault policy answered instead of the upstream. */
+  | "FI"
+  /** Fault injection delay: the route's fault policy held the request before sending it on. */
+  | "DI"
   /** Downstream connection termination: the caller went away before the response was complete. */
   | "DC";
 
 export type LocalReply = { status: number; flag: ResponseFlag; body: string };
 
-export function localReply(flag: "NR" | "UH" | "UF" | "UC", detail: string): LocalReply {
+export function localReply(flag: "NR" | "UH" | "UF" | "UC" | "UT", detail: string): LocalReply {
   switch (flag) {
     case "NR":
       return { status: 404, flag, body: `no route: ${detail}\n` };
@@ -27,7 +33,14 @@ export function localReply(flag: "NR" | "UH" | "UF" | "UC", detail: string): Loc
       return { status: 503, flag, body: `upstream connect error: ${detail}\n` };
     case "UC":
       return { status: 503, flag, body: `upstream connection terminated before the response: ${detail}\n` };
+    case "UT":
+      return { status: 504, flag, body: `upstream request timeout: ${detail}\n` };
   }
+}
+
+/** The answer a fault-injection abort gives in place of the upstream's. */
+export function faultAbortReply(status: number, route: string): LocalReply {
+  return { status, flag: "FI", body: `fault filter abort (${route})\n` };
 }
 
 /** Which flag an upstream request error earns, from whether its connection was ever established. */

@@ -7,9 +7,11 @@ import { listen } from "@trellis/runtime";
 import { createAdminServer } from "./admin.ts";
 import { createConfigStore } from "./config-store.ts";
 import { startConfigStream, type ConfigStream } from "./config-stream.ts";
+import { startIdentity, type Identity } from "./identity/identity.ts";
+import { readTokenClaims } from "./identity/join-token.ts";
 import { createInboundHandler } from "./inbound/handler.ts";
 import type { Logger, SidecarOptions } from "./options.ts";
-import { createRoundRobinBalancer } from "./outbound/concrete.ts";
+import { createLoadBalancer } from "./outbound/concrete.ts";
 import { createOutboundHandler } from "./outbound/handler.ts";
 import { createTelemetry } from "./telemetry.ts";
 
@@ -20,10 +22,18 @@ const FLUSH_MS = 2_000;
 
 export type SidecarPorts = { admin: number; inbound?: number; gateway?: number; upstreams: Record<string, number> };
 
-export type Sidecar = { ports: SidecarPorts; node: NodeInfo; stop: () => Promise<void> };
+export type Sidecar = {
+  ports: SidecarPorts;
+  node: NodeInfo;
+  /** The mesh identity (certificate, key, root; onRotate), or null when no join token was given. */
+  identity: Identity | null;
+  stop: () => Promise<void>;
+};
 
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const log: Logger = options.log ?? console;
+  // A malformed join token stops the start before any port is bound.
+  if (options.joinToken !== undefined) readTokenClaims(options.joinToken);
   const telemetry = createTelemetry({
     identity: { service: options.service, namespace: options.namespace, version: options.version, workload: options.workload },
     otlpEndpoint: options.otlpEndpoint,
@@ -34,11 +44,18 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const meshAgent = new http.Agent({ keepAlive: true });
   const appAgent = new http.Agent({ keepAlive: true });
   const currentSnapshot = () => store.current()?.snapshot ?? null;
-  const balancer = createRoundRobinBalancer();
+  const balancer = createLoadBalancer();
 
   let node: NodeInfo | null = null;
   let stream: ConfigStream | null = null;
-  const admin = createAdminServer({ store, node: () => node, streamStatus: () => stream?.status() ?? null, controlPlaneUrl: options.controlPlaneUrl });
+  let identity: Identity | null = null;
+  const admin = createAdminServer({
+    store,
+    node: () => node,
+    streamStatus: () => stream?.status() ?? null,
+    controlPlaneUrl: options.controlPlaneUrl,
+    identity: () => identity,
+  });
   const servers: http.Server[] = [];
   const ports: SidecarPorts = { admin: 0, upstreams: {} };
 
@@ -77,12 +94,24 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
 
   const registered = node;
   stream = startConfigStream({ controlPlaneUrl: options.controlPlaneUrl, node: registered, store, log });
+  if (options.joinToken !== undefined) {
+    identity = startIdentity({
+      controlPlaneUrl: options.controlPlaneUrl,
+      joinToken: options.joinToken,
+      namespace: options.namespace,
+      service: options.service,
+      workload: options.workload,
+      log,
+    });
+  }
 
   return {
     ports,
     node: registered,
+    identity,
     stop: async () => {
       stream?.stop();
+      identity?.stop();
       await Promise.all(servers.map((server) => closeServer(server, DRAIN_MS)));
       await closeServer(admin, 0);
       meshAgent.destroy();

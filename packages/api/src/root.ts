@@ -1,6 +1,7 @@
 // The whole API: one sub-router per domain. The web app serves it at /api/trpc and calls it directly from
 // server components.
 import { meshRouter } from "./mesh/router.ts";
+import { policiesRouter } from "./policies/router.ts";
 import { servicesRouter } from "./services/router.ts";
 import { topologyRouter } from "./topology/router.ts";
 import { createCallerFactory, router } from "./trpc.ts";
@@ -9,6 +10,7 @@ export const appRouter = router({
   services: servicesRouter,
   topology: topologyRouter,
   mesh: meshRouter,
+  policies: policiesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,7 +5,11 @@ import superjson from "superjson";
 import type { Database } from "@trellis/db";
 import { toTRPCError } from "./errors.ts";
 
-export type Context = { db: Database };
+export type Context = {
+  db: Database;
+  /** The control plane's REST base URL: policy changes go through it (it validates, stores and pushes). */
+  controlPlaneUrl?: string;
+};
 
 const t = initTRPC.context<Context>().create({ transformer: superjson });
 

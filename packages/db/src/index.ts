@@ -7,3 +7,14 @@ export type { PrismaClient } from "./generated/prisma/client.ts";
 export { findServiceStats, type ServiceStats, type VersionStats, type FindServiceStatsOptions } from "./telemetry/queries/find-service-stats.ts";
 export { findServiceGraph, toNodeId, type ServiceGraph, type GraphNode, type GraphEdge, type FindServiceGraphOptions } from "./telemetry/queries/find-service-graph.ts";
 export { findSidecars, type Sidecar, type FindSidecarsOptions } from "./telemetry/queries/find-sidecars.ts";
+export { findPolicies, findPolicy, findMeshRevision, type FindPoliciesOptions, type FindPolicyOptions } from "./policies/find-policies.ts";
+export { findPolicyHistory, type FindPolicyHistoryOptions } from "./policies/find-policy-history.ts";
+export {
+  commitPolicyRevision,
+  type CommitPolicyRevisionOptions,
+  type CommitResult,
+  type CommittedChange,
+  type PolicyChange,
+  type RevisionPlan,
+} from "./policies/commit-policy-revision.ts";
+export type { PolicyAction, PolicyHistory, PolicyMetadata, PolicyRef, PolicySet, PolicyVersionRecord, StoredPolicy } from "./policies/policy-records.ts";

@@ -1,21 +1,60 @@
-// The mesh's pure config model: config-stream protocol, per-sidecar snapshots, and their validation. No I/O.
+// The mesh's pure config model: Istio policies (parse, validate, export, diff), per-sidecar snapshots built from
+// them, and the config-stream protocol. No I/O.
 export {
-  buildSnapshot,
+  authorizationRuleSchema,
   canonicalJson,
-  checkSnapshot,
   clusterSchema,
   endpointSchema,
-  routeSchema,
+  inboundPolicySchema,
+  mtlsModeSchema,
+  retryOnSchema,
+  routeActionSchema,
+  routeMatchSchema,
   snapshotSchema,
-  type BuildSnapshotOptions,
+  stringMatchSchema,
+  trafficPolicySchema,
+  virtualHostSchema,
   type Cluster,
   type Endpoint,
+  type InboundPolicy,
+  type MtlsMode,
   type RegisteredWorkload,
-  type Route,
+  type RetryOn,
+  type RouteAction,
+  type RouteMatch,
   type Snapshot,
-  type SnapshotCheck,
+  type StringMatch,
+  type TrafficPolicy,
+  type VirtualHost,
   type WorkloadMode,
 } from "./snapshot.ts";
+export { buildSnapshot, buildSnapshots, type BuildSnapshotOptions, type BuildSnapshotsOptions } from "./snapshot/build.ts";
+export { checkSnapshot, type SnapshotCheck } from "./snapshot/check.ts";
+export { parsePolicies, type PolicyParseResult } from "./istio/parse.ts";
+export { formatDuration, parseDuration } from "./istio/duration.ts";
+export { formatPolicyError, type PolicyError } from "./policy/errors.ts";
+export { validatePolicySet } from "./policy/validate.ts";
+export { mergePolicies, validateApply } from "./policy/merge.ts";
+export { exportPolicies, exportPolicy, sortPolicies } from "./policy/export.ts";
+export { diffPolicies } from "./policy/diff.ts";
+export { resolveHost, type ServiceRef } from "./policy/hosts.ts";
+export {
+  DEFAULT_NAMESPACE,
+  POLICY_KINDS,
+  policyKey,
+  RETRY_ON_VALUES,
+  ROOT_NAMESPACE,
+  type AuthorizationPolicy,
+  type AuthorizationPolicySpec,
+  type DestinationRule,
+  type DestinationRuleSpec,
+  type PeerAuthentication,
+  type PeerAuthenticationSpec,
+  type Policy,
+  type PolicyKind,
+  type VirtualService,
+  type VirtualServiceSpec,
+} from "./policy/types.ts";
 export {
   ackMessageSchema,
   configMessageSchema,

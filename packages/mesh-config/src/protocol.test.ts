@@ -62,14 +62,22 @@ describe("parseSidecarReply", () => {
 });
 
 describe("parseConfigMessage", () => {
-  const snapshot = { service: "frontend", clusters: { a: { endpoints: [] } }, routes: [{ upstream: "a", cluster: "a" }] };
+  const cluster = { service: "a", subset: null, endpoints: [], trafficPolicy: { loadBalancer: "ROUND_ROBIN" } };
+  const snapshot = {
+    service: "frontend",
+    namespace: "default",
+    clusters: { a: cluster },
+    virtualHosts: [{ upstream: "a", routes: [{ match: [], destinations: [{ cluster: "a", weight: 100 }] }] }],
+    inbound: { mtlsMode: "STRICT", authorization: [] },
+    outboundMtls: { a: true },
+  };
 
   it("accepts a config push", () => {
     expect(parseConfigMessage(JSON.stringify({ type: "config", version: 7, nonce: "n1", snapshot })).ok).toBe(true);
   });
 
   it("rejects a bad endpoint address, naming the path", () => {
-    const bad = { ...snapshot, clusters: { a: { endpoints: [{ address: "localhost", workloadId: "w", version: "v1", labels: {} }] } } };
+    const bad = { ...snapshot, clusters: { a: { ...cluster, endpoints: [{ address: "localhost", workloadId: "w", version: "v1", labels: {} }] } } };
     const result = parseConfigMessage(JSON.stringify({ type: "config", version: 7, nonce: "n1", snapshot: bad }));
     expect(result.ok).toBe(false);
     if (result.ok) return;

@@ -10,24 +10,117 @@ export const endpointSchema = z.object({
   labels: z.record(z.string(), z.string()),
 });
 
-export const clusterSchema = z.object({ endpoints: z.array(endpointSchema) });
+const durationMs = z.number().int().nonnegative();
+const percentage = z.number().min(0).max(100);
 
-export const routeSchema = z.object({
+export const stringMatchSchema = z.union([
+  z.object({ exact: z.string() }).strict(),
+  z.object({ prefix: z.string() }).strict(),
+  z.object({ regex: z.string() }).strict(),
+]);
+
+/** One Istio HTTPMatchRequest: every field given must match; an empty object matches everything. */
+export const routeMatchSchema = z.object({
+  uri: stringMatchSchema.optional(),
+  method: stringMatchSchema.optional(),
+  headers: z.record(z.string(), stringMatchSchema).optional(),
+});
+
+export const retryOnSchema = z.enum(["5xx", "gateway-error", "connect-failure", "retriable-4xx", "reset", "refused-stream"]);
+
+export const routeActionSchema = z.object({
+  /** Istio route name, when given (for telemetry and /config_dump). */
+  name: z.string().optional(),
+  /** Any of these matches selects the route; an empty list matches every request. Routes are tried in order. */
+  match: z.array(routeMatchSchema),
+  /** Weighted backends; weights are integers summing to 100 (a single backend has weight 100). */
+  destinations: z.array(z.object({ cluster: z.string().min(1), weight: z.number().int().min(0).max(100) })).min(1),
+  timeoutMs: durationMs.optional(),
+  retries: z.object({ attempts: z.number().int().nonnegative(), perTryTimeoutMs: durationMs.optional(), retryOn: z.array(retryOnSchema) }).optional(),
+  fault: z
+    .object({
+      delay: z.object({ fixedDelayMs: durationMs, percentage }).optional(),
+      abort: z.object({ httpStatus: z.number().int().min(200).max(599), percentage }).optional(),
+    })
+    .optional(),
+  mirror: z.object({ cluster: z.string().min(1), percentage }).optional(),
+});
+
+/** Everything an outbound listener needs: the routes of one upstream service, tried in order (Envoy: a virtual host). */
+export const virtualHostSchema = z.object({
   /** The logical service the app calls (one outbound listener per upstream). */
   upstream: z.string().min(1),
-  /** The cluster that serves it; static default routing for now (each upstream → its own cluster). */
-  cluster: z.string().min(1),
+  routes: z.array(routeActionSchema),
+});
+
+export const trafficPolicySchema = z.object({
+  loadBalancer: z.enum(["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM"]).default("ROUND_ROBIN"),
+  connectionPool: z
+    .object({
+      maxConnections: z.number().int().positive().optional(),
+      connectTimeoutMs: durationMs.optional(),
+      maxPendingRequests: z.number().int().positive().optional(),
+      maxRequests: z.number().int().positive().optional(),
+      maxRequestsPerConnection: z.number().int().positive().optional(),
+      maxRetries: z.number().int().nonnegative().optional(),
+      idleTimeoutMs: durationMs.optional(),
+    })
+    .optional(),
+  outlierDetection: z
+    .object({
+      consecutive5xxErrors: z.number().int().nonnegative().optional(),
+      consecutiveGatewayErrors: z.number().int().nonnegative().optional(),
+      intervalMs: durationMs,
+      baseEjectionTimeMs: durationMs,
+      maxEjectionPercent: percentage,
+    })
+    .optional(),
+});
+
+/**
+ * A set of endpoints with one traffic policy. Named Envoy-style: `<service>` for the whole service, or
+ * `<service>|<subset>` for a DestinationRule subset (endpoints whose labels include the subset's labels).
+ */
+export const clusterSchema = z.object({
+  service: z.string().min(1),
+  subset: z.string().nullable(),
+  endpoints: z.array(endpointSchema),
+  trafficPolicy: trafficPolicySchema,
+});
+
+export const mtlsModeSchema = z.enum(["STRICT", "PERMISSIVE", "DISABLE"]);
+
+export const authorizationRuleSchema = z.object({
+  from: z.array(z.object({ principals: z.array(z.string()).optional(), namespaces: z.array(z.string()).optional(), notPrincipals: z.array(z.string()).optional(), notNamespaces: z.array(z.string()).optional() })),
+  to: z.array(z.object({ paths: z.array(z.string()).optional(), methods: z.array(z.string()).optional(), notPaths: z.array(z.string()).optional(), notMethods: z.array(z.string()).optional() })),
+});
+
+/** What the sidecar enforces on inbound traffic: the PeerAuthentication mode and AuthorizationPolicies selecting it. */
+export const inboundPolicySchema = z.object({
+  mtlsMode: mtlsModeSchema,
+  authorization: z.array(z.object({ name: z.string(), action: z.enum(["ALLOW", "DENY"]), rules: z.array(authorizationRuleSchema) })),
 });
 
 export const snapshotSchema = z.object({
   service: z.string().min(1),
+  namespace: z.string().min(1),
   clusters: z.record(z.string(), clusterSchema),
-  routes: z.array(routeSchema),
+  virtualHosts: z.array(virtualHostSchema),
+  inbound: inboundPolicySchema,
+  /** Per cluster: whether to originate mTLS to it (the destination's PeerAuthentication allows or requires it). */
+  outboundMtls: z.record(z.string(), z.boolean()),
 });
 
+export type StringMatch = z.infer<typeof stringMatchSchema>;
+export type RouteMatch = z.infer<typeof routeMatchSchema>;
+export type RetryOn = z.infer<typeof retryOnSchema>;
+export type RouteAction = z.infer<typeof routeActionSchema>;
+export type VirtualHost = z.infer<typeof virtualHostSchema>;
+export type TrafficPolicy = z.infer<typeof trafficPolicySchema>;
+export type MtlsMode = z.infer<typeof mtlsModeSchema>;
+export type InboundPolicy = z.infer<typeof inboundPolicySchema>;
 export type Endpoint = z.infer<typeof endpointSchema>;
 export type Cluster = z.infer<typeof clusterSchema>;
-export type Route = z.infer<typeof routeSchema>;
 export type Snapshot = z.infer<typeof snapshotSchema>;
 
 export type WorkloadMode = "sidecar" | "gateway";
@@ -44,49 +137,6 @@ export type RegisteredWorkload = {
   upstreams: string[];
 };
 
-export type BuildSnapshotOptions = {
-  /** The sidecar the snapshot is for. */
-  node: RegisteredWorkload;
-  /** Every connected workload in the mesh (the node itself may be among them). */
-  workloads: readonly RegisteredWorkload[];
-};
-
-/**
- * One cluster per upstream the node calls, holding the connected sidecars of that service in the node's namespace.
- * Gateways are never endpoints: they have no inbound mesh listener. Output is sorted so that equal registries give
- * byte-identical snapshots (the push path compares hashes).
- */
-export function buildSnapshot({ node, workloads }: BuildSnapshotOptions): Snapshot {
-  const upstreams = [...new Set(node.upstreams)].sort();
-  const clusters: Record<string, Cluster> = {};
-  const routes: Route[] = [];
-  for (const upstream of upstreams) {
-    const endpoints = workloads
-      .filter((w) => w.mode === "sidecar" && w.service === upstream && w.namespace === node.namespace)
-      .map((w) => ({ address: w.address, workloadId: w.id, version: w.version, labels: sortRecord(w.labels) }))
-      .sort((a, b) => compareStrings(a.workloadId, b.workloadId));
-    clusters[upstream] = { endpoints };
-    routes.push({ upstream, cluster: upstream });
-  }
-  return { service: node.service, clusters, routes };
-}
-
-export type SnapshotCheck = { ok: true } | { ok: false; errors: string[] };
-
-/** A snapshot is consistent when every route points at a cluster it contains and no upstream has two routes. */
-export function checkSnapshot(snapshot: Snapshot): SnapshotCheck {
-  const errors: string[] = [];
-  const seen = new Set<string>();
-  for (const route of snapshot.routes) {
-    if (seen.has(route.upstream)) errors.push(`upstream "${route.upstream}" has more than one route`);
-    seen.add(route.upstream);
-    if (!Object.hasOwn(snapshot.clusters, route.cluster)) {
-      errors.push(`route for upstream "${route.upstream}" points at cluster "${route.cluster}", which the snapshot does not contain`);
-    }
-  }
-  return errors.length === 0 ? { ok: true } : { ok: false, errors };
-}
-
 /** JSON with object keys sorted at every level, so that equal values always serialize (and hash) the same. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (isPlainObject(v) ? sortRecord(v) : v));
@@ -100,8 +150,4 @@ function sortRecord<T>(record: Record<string, T>): Record<string, T> {
   const sorted: Record<string, T> = {};
   for (const key of Object.keys(record).sort()) sorted[key] = record[key] as T;
   return sorted;
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

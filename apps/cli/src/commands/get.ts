@@ -1,35 +1,61 @@
-// `trellis get services|sidecars`: what the control plane's registry knows, as a table or JSON.
+// `trellis get services|sidecars|policies`: what the control plane knows, as a table, JSON, or (policies) Istio YAML.
 import type { Sidecar } from "@trellis/db";
 import { AppError } from "@trellis/runtime";
-import { env } from "../env.ts";
+import { requestJson, requestText } from "../control-plane-client.ts";
 import { printTable } from "../format.ts";
 
-/** GET /v1/sidecars rows: findSidecars' fields (dates arrive as strings and are not shown here). */
-type SidecarRow = Omit<Sidecar, "registeredAt" | "lastSeenAt">;
+/** GET /v1/sidecars rows: findSidecars' fields (dates arrive as ISO strings). */
+export type SidecarRow = Omit<Sidecar, "registeredAt" | "lastSeenAt" | "certExpiry"> & { registeredAt: string; lastSeenAt: string; certExpiry: string | null };
 
 type ServiceRow = { name: string; namespace: string; versions: string[]; instances: number; endpoints: string[] };
 
-export type GetOptions = { output: "table" | "json" };
+/** GET /v1/policies: the current policies and the mesh revision they make up. */
+export type PolicyList = {
+  revision: number;
+  policies: Array<{ kind: string; namespace: string; name: string; version: number; revision: number; author: string; updatedAt: string }>;
+};
 
-const resources = ["services", "sidecars"] as const;
+export const outputFormats = ["table", "json", "yaml"] as const;
+export type OutputFormat = (typeof outputFormats)[number];
+
+export type GetOptions = { output: OutputFormat };
+
+const resources = ["services", "sidecars", "policies"] as const;
 export type Resource = (typeof resources)[number];
 
 export function parseResource(value: string): Resource {
-  const match = resources.find((r) => r === value || `${r.replace(/s$/, "")}` === value);
+  const lower = value.toLowerCase();
+  const match = resources.find((r) => r === lower || r.replace(/(ies|s)$/, (s) => (s === "ies" ? "y" : "")) === lower);
   if (!match) throw new AppError("BAD_REQUEST", `unknown resource "${value}"; expected one of: ${resources.join(", ")}`);
   return match;
 }
 
 export async function runGet(resource: Resource, { output }: GetOptions): Promise<void> {
+  if (output === "yaml" && resource !== "policies") {
+    // No YAML serializer is available to the CLI yet; JSON carries the same fields.
+    throw new AppError("BAD_REQUEST", `-o yaml is available for policies (Istio YAML); use -o json for ${resource}`);
+  }
+  if (resource === "policies") return getPolicies(output);
   if (resource === "sidecars") {
-    const rows = await fetchJson<SidecarRow[]>("/v1/sidecars");
+    const rows = await requestJson<SidecarRow[]>("/v1/sidecars");
     if (output === "json") return printJson(rows);
     return printTable(
-      ["SIDECAR", "SERVICE", "VERSION", "MODE", "INBOUND", "ADMIN", "CONFIG", "ACKED", "CONNECTED"],
-      rows.map((r) => [r.id, r.service, r.version, r.mode, r.inboundUrl, r.adminUrl, r.configVersion ?? "-", r.acked ? "yes" : "no", r.connected ? "yes" : "no"]),
+      ["SIDECAR", "SERVICE", "VERSION", "MODE", "INBOUND", "ADMIN", "CONFIG", "ACKED", "CONNECTED", "CERT EXPIRES"],
+      rows.map((r) => [
+        r.id,
+        r.service,
+        r.version,
+        r.mode,
+        r.inboundUrl,
+        r.adminUrl,
+        r.configVersion ?? "-",
+        r.acked ? "yes" : r.lastError ? "NACK" : "no",
+        r.connected ? "yes" : "no",
+        r.certExpiry ?? "-",
+      ]),
     );
   }
-  const rows = await fetchJson<ServiceRow[]>("/v1/services");
+  const rows = await requestJson<ServiceRow[]>("/v1/services");
   if (output === "json") return printJson(rows);
   return printTable(
     ["SERVICE", "NAMESPACE", "VERSIONS", "INSTANCES", "ENDPOINTS"],
@@ -37,17 +63,19 @@ export async function runGet(resource: Resource, { output }: GetOptions): Promis
   );
 }
 
-async function fetchJson<T>(path: string): Promise<T> {
-  const url = `${env.TRELLIS_CONTROL_PLANE_URL}${path}`;
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-  } catch (error) {
-    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new AppError("UNAVAILABLE", `cannot reach the control plane at ${env.TRELLIS_CONTROL_PLANE_URL} (${reason}); is \`trellis up\` running? Set TRELLIS_CONTROL_PLANE_URL to point elsewhere`);
+async function getPolicies(output: OutputFormat): Promise<void> {
+  if (output === "yaml") {
+    process.stdout.write(await requestText("/v1/export?format=istio"));
+    return;
   }
-  if (!response.ok) throw new AppError("UNAVAILABLE", `the control plane answered ${response.status} for ${path}: ${await response.text()}`);
-  return (await response.json()) as T;
+  const list = await requestJson<PolicyList>("/v1/policies");
+  if (output === "json") return printJson(list);
+  console.log(`mesh revision ${list.revision}`);
+  if (list.policies.length === 0) return console.log("no policies; apply some with trellis apply -f FILE");
+  printTable(
+    ["KIND", "NAMESPACE", "NAME", "VERSION", "REVISION", "AUTHOR", "UPDATED"],
+    list.policies.map((p) => [p.kind, p.namespace, p.name, p.version, p.revision, p.author, p.updatedAt]),
+  );
 }
 
 function printJson(value: unknown): void {

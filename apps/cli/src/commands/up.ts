@@ -1,7 +1,8 @@
 // `trellis up`: the whole mesh on one machine — Postgres (embedded unless DATABASE_URL), migrations, ingest,
 // control plane, the dashboard and the demo — each announced with one readiness line, all stopped on Ctrl-C.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { connectDatabase, describeDatabaseUrl, migrate, startPostgres, type PostgresHandle } from "@trellis/db";
@@ -57,9 +58,22 @@ export async function runUp(options: UpOptions): Promise<void> {
     const logDir = join(env.TRELLIS_HOME, "logs");
     const node = process.execPath;
 
+    // The mesh CA's root lives in <home>/ca; the join secret signs the tokens sidecars present to it. Only the
+    // control plane and the demo launcher (which asks it for one token per sidecar) get the secret.
+    const joinSecret = readOrCreateJoinSecret(env.TRELLIS_HOME);
+    const caEnv = { TRELLIS_CA_DIR: join(env.TRELLIS_HOME, "ca"), TRELLIS_JOIN_SECRET: joinSecret };
+
     const ingestUrl = `http://127.0.0.1:${env.TRELLIS_INGEST_PORT}`;
     const ingest = supervisor.start({ name: "ingest", command: node, args: [entries.ingest], env: childEnv, logDir, ipc: true, verbose: options.verbose });
-    const controlPlane = supervisor.start({ name: "control-plane", command: node, args: [entries.controlPlane], env: childEnv, logDir, ipc: true, verbose: options.verbose });
+    const controlPlane = supervisor.start({
+      name: "control-plane",
+      command: node,
+      args: [entries.controlPlane],
+      env: { ...childEnv, ...caEnv },
+      logDir,
+      ipc: true,
+      verbose: options.verbose,
+    });
     await waitUntilReady(ingest, `${ingestUrl}/healthz`);
     say("ingest", `ready ${ingestUrl} (OTLP/HTTP)`);
     await waitUntilReady(controlPlane, `${env.TRELLIS_CONTROL_PLANE_URL}/healthz`);
@@ -84,7 +98,13 @@ export async function runUp(options: UpOptions): Promise<void> {
         name: "demo",
         command: node,
         args: [entries.demo],
-        env: { ...childEnv, TRELLIS_OTLP_ENDPOINT: ingestUrl, TRELLIS_CONTROL_PLANE_URL: env.TRELLIS_CONTROL_PLANE_URL, TRELLIS_SIDECAR_ENTRY: entries.sidecar },
+        env: {
+          ...childEnv,
+          TRELLIS_OTLP_ENDPOINT: ingestUrl,
+          TRELLIS_CONTROL_PLANE_URL: env.TRELLIS_CONTROL_PLANE_URL,
+          TRELLIS_SIDECAR_ENTRY: entries.sidecar,
+          TRELLIS_JOIN_SECRET: joinSecret,
+        },
         logDir,
         ipc: true,
         verbose: options.verbose,
@@ -110,6 +130,22 @@ export async function runUp(options: UpOptions): Promise<void> {
     }
     await shutdown(1);
   }
+}
+
+/** The HMAC secret for join tokens, created once per home directory (0600) and reused, like the CA's root. */
+function readOrCreateJoinSecret(home: string): string {
+  const file = join(home, "join-secret");
+  if (!existsSync(file)) {
+    mkdirSync(home, { recursive: true });
+    writeFileSync(file, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
+  }
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new AppError("CONFIG", `${file} has permissions ${mode.toString(8).padStart(4, "0")}, so other users can read the mesh's join secret; run \`chmod 600 ${file}\``);
+  }
+  const secret = readFileSync(file, "utf8").trim();
+  if (secret.length < 32) throw new AppError("CONFIG", `${file} holds a join secret shorter than 32 characters; delete the file and \`trellis up\` makes a new one`);
+  return secret;
 }
 
 /** Production builds of every app; Turborepo's cache makes this a no-op when nothing changed. */

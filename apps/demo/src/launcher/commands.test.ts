@@ -11,7 +11,8 @@ const ctx: CommandContext = {
   catalogScript: "/demo/services/catalog-service/server.py",
   controlPlaneUrl: "http://127.0.0.1:15010",
   otlpEndpoint: "http://127.0.0.1:4318",
-  inheritedEnv: { PATH: "/bin", TRELLIS_JOIN_TOKEN: "t0k", TRELLIS_MODE: "gateway", PORT: "1", CATALOG_URL: "http://elsewhere" },
+  inheritedEnv: { PATH: "/bin", TRELLIS_JOIN_TOKEN: "t0k", TRELLIS_JOIN_SECRET: "s3cret", TRELLIS_MODE: "gateway", PORT: "1", CATALOG_URL: "http://elsewhere" },
+  joinTokens: { "order-service": "order-token", gateway: "gateway-token" },
 };
 
 function instance(workload: string): PlannedInstance {
@@ -68,9 +69,21 @@ describe("buildSidecarCommand", () => {
       TRELLIS_ADMIN_PORT: "15005",
       TRELLIS_CONTROL_PLANE_URL: "http://127.0.0.1:15010",
       TRELLIS_OTLP_ENDPOINT: "http://127.0.0.1:4318",
-      TRELLIS_JOIN_TOKEN: "t0k",
+      TRELLIS_JOIN_TOKEN: "order-token",
     });
     expect(sidecar.env.TRELLIS_GATEWAY_PORT).toBeUndefined();
+    expect(sidecar.env.TRELLIS_JOIN_SECRET).toBeUndefined();
+  });
+
+  it("gives a sidecar only its own service's join token, and none when there is none for it", () => {
+    expect(buildSidecarCommand(instance("frontend-v1-0"), ctx).env.TRELLIS_JOIN_TOKEN).toBeUndefined();
+    expect(buildSidecarCommand(instance("order-service-v1-0"), ctx).env.TRELLIS_JOIN_TOKEN).toBe("order-token");
+  });
+
+  it("never hands the join secret or a token to an app", () => {
+    const app = buildAppCommand(instance("order-service-v2-0"), ctx);
+    expect(app.env.TRELLIS_JOIN_SECRET).toBeUndefined();
+    expect(app.env.TRELLIS_JOIN_TOKEN).toBeUndefined();
   });
 });
 
@@ -85,6 +98,7 @@ describe("buildGatewayCommand", () => {
       TRELLIS_ADMIN_PORT: "15000",
       TRELLIS_GATEWAY_PORT: "8080",
       TRELLIS_GATEWAY_ROUTE: "frontend",
+      TRELLIS_JOIN_TOKEN: "gateway-token",
     });
     expect(gateway.env.TRELLIS_APP_PORT).toBeUndefined();
     expect(gateway.env.PORT).toBeUndefined();

@@ -3,6 +3,9 @@
 import { parentWatchImport } from "../parent-watch.ts";
 import { formatUpstreams, type PlannedGateway, type PlannedInstance } from "../port-plan.ts";
 
+/** Every demo workload runs in this namespace (and its join tokens are minted for it). */
+export const DEMO_NAMESPACE = "default";
+
 export type ChildRole = "app" | "sidecar" | "gateway";
 
 export type ChildSpec = {
@@ -22,8 +25,10 @@ export type CommandContext = {
   catalogScript: string;
   controlPlaneUrl: string;
   otlpEndpoint: string;
-  /** The launcher's environment: passed through (PATH, a sidecar join token, ...) minus what we set per child. */
+  /** The launcher's environment: passed through (PATH, ...) minus what we set per child. */
   inheritedEnv: Record<string, string>;
+  /** Join tokens by service (minted by the control plane's CA); a sidecar without one runs without a mesh identity. */
+  joinTokens: Record<string, string>;
 };
 
 // Set per child below; an inherited value (say TRELLIS_MODE=gateway in the launcher's shell) must not leak into the wrong child.
@@ -45,6 +50,9 @@ const perChildVars = [
   "TRELLIS_ADMIN_PORT",
   "TRELLIS_GATEWAY_PORT",
   "TRELLIS_GATEWAY_ROUTE",
+  // A token allows one service's identity, so each sidecar gets its own; the secret that mints them stays here.
+  "TRELLIS_JOIN_TOKEN",
+  "TRELLIS_JOIN_SECRET",
 ];
 
 export function instanceLabel(instance: Pick<PlannedInstance, "service" | "version">): string {
@@ -73,7 +81,7 @@ export function buildSidecarCommand(instance: PlannedInstance, ctx: CommandConte
     args: ["--import", parentWatchImport, ctx.sidecarEntry],
     env: {
       ...baseEnv(ctx),
-      ...meshEnv(ctx),
+      ...meshEnv(ctx, instance.service),
       TRELLIS_SERVICE: instance.service,
       TRELLIS_VERSION: instance.version,
       TRELLIS_WORKLOAD: instance.workload,
@@ -94,7 +102,7 @@ export function buildGatewayCommand(gateway: PlannedGateway, ctx: CommandContext
     args: ["--import", parentWatchImport, ctx.sidecarEntry],
     env: {
       ...baseEnv(ctx),
-      ...meshEnv(ctx),
+      ...meshEnv(ctx, gateway.service),
       TRELLIS_SERVICE: gateway.service,
       TRELLIS_VERSION: gateway.version,
       TRELLIS_WORKLOAD: gateway.workload,
@@ -112,10 +120,12 @@ function baseEnv(ctx: CommandContext): Record<string, string> {
   return env;
 }
 
-function meshEnv(ctx: CommandContext): Record<string, string> {
+function meshEnv(ctx: CommandContext, service: string): Record<string, string> {
+  const token = ctx.joinTokens[service];
   return {
-    TRELLIS_NAMESPACE: "default",
+    TRELLIS_NAMESPACE: DEMO_NAMESPACE,
     TRELLIS_CONTROL_PLANE_URL: ctx.controlPlaneUrl,
     TRELLIS_OTLP_ENDPOINT: ctx.otlpEndpoint,
+    ...(token === undefined ? {} : { TRELLIS_JOIN_TOKEN: token }),
   };
 }

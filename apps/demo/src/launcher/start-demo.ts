@@ -4,22 +4,34 @@ import { AppError, type Stop } from "@trellis/runtime";
 import type { DemoEnv } from "../env.ts";
 import { startLoad, type LoadGenerator } from "../load/load-generator.ts";
 import { listPlannedPorts, planDemo, type PlannedInstance } from "../port-plan.ts";
-import { buildAppCommand, buildGatewayCommand, buildSidecarCommand, instanceLabel, type CommandContext } from "./commands.ts";
+import { buildAppCommand, buildGatewayCommand, buildSidecarCommand, DEMO_NAMESPACE, instanceLabel, type CommandContext } from "./commands.ts";
+import { requestJoinTokens } from "./join-tokens.ts";
 import { checkPortsFree, checkPython, checkSidecarBuilt } from "./preflight.ts";
 import { describeExit, signalChild, spawnChild, stopChildren, type ManagedChild } from "./processes.ts";
 import { waitForOk } from "./readiness.ts";
 
 const readyTimeoutMs = 90_000;
 
-export type DemoContext = Omit<CommandContext, "sidecarEntry" | "python" | "catalogScript" | "controlPlaneUrl" | "otlpEndpoint">;
+export type DemoContext = Omit<CommandContext, "sidecarEntry" | "python" | "catalogScript" | "controlPlaneUrl" | "otlpEndpoint" | "joinTokens">;
 
 export async function startDemo(env: DemoEnv, context: DemoContext): Promise<Stop> {
   const plan = planDemo({ portBase: env.portBase, adminBase: env.adminBase, gatewayPort: env.gatewayPort });
   checkPython(env.python);
   await checkPortsFree(listPlannedPorts(plan));
   checkSidecarBuilt(env.sidecarEntry);
+  // `trellis up` hands the launcher the join secret; then every sidecar gets a token for its own service.
+  const joinSecret = context.inheritedEnv.TRELLIS_JOIN_SECRET;
+  const joinTokens = joinSecret
+    ? await requestJoinTokens({
+        controlPlaneUrl: env.controlPlaneUrl,
+        secret: joinSecret,
+        namespace: DEMO_NAMESPACE,
+        services: [...plan.instances.map((i) => i.service), plan.gateway.service],
+      })
+    : {};
 
   const ctx: CommandContext = {
+    joinTokens,
     ...context,
     sidecarEntry: env.sidecarEntry,
     python: env.python,

@@ -1,23 +1,72 @@
-// Outbound, concrete layer: one backend cluster and the choice of endpoint within it (round robin for now;
-// outlier detection and circuit breaking belong here later).
-import type { Endpoint, Snapshot } from "@trellis/mesh-config";
+// Outbound, concrete layer: one backend cluster and the choice of endpoint within it, by the cluster's
+// DestinationRule load balancer. Circuit breaking and outlier ejection belong here too (issue 4): they narrow the
+// endpoints a pick may choose from and are fed by the same pick/release bracket that counts requests in flight.
+import type { Endpoint } from "@trellis/mesh-config";
+import type { CompiledCluster, CompiledEndpoint } from "./routing-table.ts";
 
-export type ConcreteResult = { ok: true; endpoint: Endpoint } | { ok: false; flag: "UH"; reason: string };
+export type LoadBalancer = {
+  /** An endpoint of the cluster, or null when it has none (→ 503 UH). Every successful pick must be released. */
+  pick: (cluster: CompiledCluster) => CompiledEndpoint | null;
+  /** Ends the request `pick` started on this endpoint. */
+  release: (endpoint: Endpoint) => void;
+  /** Requests in flight to an endpoint (by workload id), across every cluster it belongs to. */
+  inFlight: (workloadId: string) => number;
+};
 
-export type Balancer = { pick: (snapshot: Snapshot, cluster: string) => ConcreteResult };
-
-export function createRoundRobinBalancer(): Balancer {
-  // One cursor per cluster; it survives config swaps, and the modulo keeps it valid when endpoints come and go.
+/**
+ * State lives here, not in the snapshot, so it survives config swaps: round-robin cursors per cluster name (the
+ * modulo keeps them valid as endpoints come and go) and in-flight counts per endpoint.
+ */
+export function createLoadBalancer({ random = Math.random }: { random?: () => number } = {}): LoadBalancer {
   const cursors = new Map<string, number>();
-  return {
-    pick(snapshot, cluster) {
-      const endpoints = Object.hasOwn(snapshot.clusters, cluster) ? (snapshot.clusters[cluster]?.endpoints ?? []) : [];
-      if (endpoints.length === 0) return { ok: false, flag: "UH", reason: `cluster "${cluster}" has no endpoints (no sidecar of that service is connected)` };
-      const cursor = cursors.get(cluster) ?? 0;
-      cursors.set(cluster, (cursor + 1) % endpoints.length);
-      const endpoint = endpoints[cursor % endpoints.length];
-      if (!endpoint) return { ok: false, flag: "UH", reason: `cluster "${cluster}" has no endpoints` };
-      return { ok: true, endpoint };
-    },
+  const inFlight = new Map<string, number>();
+  const load = (endpoint: Endpoint) => inFlight.get(endpoint.workloadId) ?? 0;
+
+  const choose = (cluster: CompiledCluster): CompiledEndpoint | undefined => {
+    const { endpoints } = cluster;
+    const count = endpoints.length;
+    if (count === 1) return endpoints[0];
+    switch (cluster.trafficPolicy.loadBalancer) {
+      case "RANDOM":
+        return endpoints[Math.floor(random() * count)];
+      case "LEAST_REQUEST": {
+        // Power of two choices: two distinct endpoints at random, the less loaded wins. Nearly as good as a full
+        // scan at spreading load, O(1), and it avoids every sidecar herding onto the same "least loaded" endpoint.
+        const first = Math.floor(random() * count);
+        let second = Math.floor(random() * (count - 1));
+        if (second >= first) second += 1;
+        const a = endpoints[first];
+        const b = endpoints[second];
+        if (a === undefined || b === undefined) return a ?? b;
+        return load(b) < load(a) ? b : a;
+      }
+      case "ROUND_ROBIN": {
+        const cursor = (cursors.get(cluster.name) ?? 0) % count;
+        cursors.set(cluster.name, (cursor + 1) % count);
+        return endpoints[cursor];
+      }
+    }
   };
+
+  return {
+    pick(cluster) {
+      if (cluster.endpoints.length === 0) return null;
+      const endpoint = choose(cluster);
+      if (endpoint === undefined) return null;
+      inFlight.set(endpoint.workloadId, load(endpoint) + 1);
+      return endpoint;
+    },
+    release(endpoint) {
+      const left = load(endpoint) - 1;
+      if (left > 0) inFlight.set(endpoint.workloadId, left);
+      else inFlight.delete(endpoint.workloadId);
+    },
+    inFlight: (workloadId) => inFlight.get(workloadId) ?? 0,
+  };
+}
+
+/** The 503 UH reason for a cluster with no endpoints. */
+export function describeNoEndpoints(cluster: CompiledCluster): string {
+  const which = cluster.subset === null ? `no sidecar of ${cluster.service} is connected` : `no connected sidecar of ${cluster.service} has the labels of subset "${cluster.subset}"`;
+  return `cluster "${cluster.name}" has no endpoints (${which})`;
 }

@@ -1,5 +1,5 @@
 // The forwarding primitive against real loopback servers: how an exchange ends when the upstream is missing,
-// dies half-way through its body, or when the caller leaves before the answer.
+// dies half-way through its body, is slower than the route timeout, or when the caller leaves before the answer.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -17,13 +17,13 @@ async function serve(handler: http.RequestListener): Promise<number> {
 }
 
 /** A proxy in front of `upstreamPort` that reports each exchange's outcome. */
-async function proxyTo(upstreamPort: number): Promise<{ port: number; outcomes: ExchangeOutcome[] }> {
+async function proxyTo(upstreamPort: number, timeoutMs?: number): Promise<{ port: number; outcomes: ExchangeOutcome[] }> {
   const outcomes: ExchangeOutcome[] = [];
   const agent = new http.Agent({ keepAlive: true });
   closers.push(() => agent.destroy());
   const port = await serve((req, res) => {
     const headers = toUpstreamHeaders(req.headers, { remoteAddress: req.socket.remoteAddress });
-    void forwardRequest({ req, res, target: { host: "127.0.0.1", port: upstreamPort }, headers, agent, describeTarget: "the test upstream" }).then((o) => outcomes.push(o));
+    void forwardRequest({ req, res, target: { host: "127.0.0.1", port: upstreamPort }, headers, agent, describeTarget: "the test upstream", timeoutMs }).then((o) => outcomes.push(o));
   });
   return { port, outcomes };
 }
@@ -100,5 +100,44 @@ describe("forwardRequest", () => {
     setTimeout(() => req.destroy(), 50);
     expect(await waitFor(() => proxy.outcomes, (o) => o.length === 1)).toEqual([{ status: null, flag: "DC" }]);
     await waitFor(() => upstreamClosed, (closed) => closed);
+  });
+
+  it("answers 504 UT when no response starts within the timeout, abandoning the upstream request", async () => {
+    let upstreamClosed = false;
+    // Never answers: the only way this exchange can end for the caller is the proxy's timeout.
+    const upstream = await serve((req) => req.socket.on("close", () => (upstreamClosed = true)));
+    const proxy = await proxyTo(upstream, 100);
+    const response = await fetch(`http://127.0.0.1:${proxy.port}/slow`);
+    expect(response.status).toBe(504);
+    expect(response.headers.get("x-trellis-response-flags")).toBe("UT");
+    expect(await response.text()).toContain("no complete response from the test upstream within the route timeout of 100 ms");
+    expect(await waitFor(() => proxy.outcomes, (o) => o.length === 1)).toEqual([{ status: 504, flag: "UT" }]);
+    await waitFor(() => upstreamClosed, (closed) => closed);
+  });
+
+  it("cuts the caller's connection and reports UT when the body is still coming at the timeout", async () => {
+    const upstream = await serve((_req, res) => {
+      res.writeHead(200, { "content-length": "100" });
+      res.write("partial"); // and nothing more
+    });
+    const proxy = await proxyTo(upstream, 100);
+    const ended = await new Promise<string>((resolve) => {
+      http.get({ host: "127.0.0.1", port: proxy.port, agent: false }, (res) => {
+        res.on("data", () => {});
+        res.on("error", () => resolve("error"));
+        res.on("aborted", () => resolve("aborted"));
+        res.on("end", () => resolve("end"));
+      });
+    });
+    expect(ended).not.toBe("end");
+    expect(await waitFor(() => proxy.outcomes, (o) => o.length === 1)).toEqual([{ status: 200, flag: "UT" }]);
+  });
+
+  it("leaves a response that completes in time alone", async () => {
+    const upstream = await serve((_req, res) => res.end("quick"));
+    const proxy = await proxyTo(upstream, 5_000);
+    const response = await fetch(`http://127.0.0.1:${proxy.port}/`);
+    expect(await response.text()).toBe("quick");
+    expect(await waitFor(() => proxy.outcomes, (o) => o.length === 1)).toEqual([{ status: 200, flag: null }]);
   });
 });

@@ -1,6 +1,6 @@
 // The one HTTP forwarding primitive both directions use: send the request on to host:port over a keep-alive
 // pool, stream both bodies without buffering, and report how the exchange ended (status and response flag),
-// including when either side dropped the connection half-way.
+// including when either side dropped the connection half-way or the deadline passed.
 import http from "node:http";
 import { flagForUpstreamError, localReply, RESPONSE_FLAGS_HEADER, type ResponseFlag } from "../response-flags.ts";
 import { toDownstreamHeaders } from "./headers.ts";
@@ -18,12 +18,19 @@ export type ForwardOptions = {
   agent: http.Agent;
   /** Said in the local reply when the target cannot be reached, e.g. "the app on 127.0.0.1:8001". */
   describeTarget: string;
+  /**
+   * Deadline for the whole exchange, from now until the response is complete (a route's timeout). When it passes
+   * the upstream request is abandoned: 504 UT if no response has started, otherwise the caller's connection is
+   * cut (the status is already on the wire) and the exchange is flagged UT.
+   */
+  timeoutMs?: number;
 };
 
-export function forwardRequest({ req, res, target, headers, agent, describeTarget }: ForwardOptions): Promise<ExchangeOutcome> {
+export function forwardRequest({ req, res, target, headers, agent, describeTarget, timeoutMs }: ForwardOptions): Promise<ExchangeOutcome> {
   return new Promise((resolve) => {
     let flag: ResponseFlag | null = null;
     let connected = false;
+    let timedOut = false;
 
     const upstream = http.request({ host: target.host, port: target.port, method: req.method, path: req.url, headers, agent });
     upstream.on("socket", (socket) => {
@@ -32,13 +39,14 @@ export function forwardRequest({ req, res, target, headers, agent, describeTarge
     });
 
     upstream.on("response", (upstreamRes) => {
-      if (res.destroyed) {
+      if (res.destroyed || timedOut) {
         upstreamRes.resume();
         return;
       }
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, toDownstreamHeaders(upstreamRes.headers));
       upstreamRes.pipe(res);
       upstreamRes.on("error", () => {
+        if (timedOut) return;
         // The upstream dropped mid-body: the status is already sent, so the only honest signal is a cut connection.
         flag ??= "UC";
         res.destroy();
@@ -46,6 +54,7 @@ export function forwardRequest({ req, res, target, headers, agent, describeTarge
     });
 
     upstream.on("error", (error: NodeJS.ErrnoException) => {
+      if (timedOut) return; // our own abandonment; the timeout already answered
       if (res.headersSent) {
         flag ??= "UC";
         res.destroy();
@@ -57,10 +66,26 @@ export function forwardRequest({ req, res, target, headers, agent, describeTarge
       sendLocalReply(res, reply);
     });
 
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            if (flag !== null || res.writableFinished || res.destroyed) return; // already ending another way
+            timedOut = true;
+            flag = "UT";
+            upstream.destroy();
+            // Drain what is left of the caller's body, so a kept-alive connection stays usable after the 504.
+            req.unpipe(upstream);
+            req.resume();
+            if (res.headersSent) res.destroy();
+            else sendLocalReply(res, localReply("UT", `no complete response from ${describeTarget} within the route timeout of ${timeoutMs} ms`));
+          }, timeoutMs);
+
     req.pipe(upstream);
 
     res.on("error", () => {}); // writes after the caller left; 'close' reports it
     res.on("close", () => {
+      clearTimeout(timer);
       if (!res.writableFinished) {
         flag ??= "DC";
         upstream.destroy();

@@ -15,22 +15,31 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ]);
 
-/** Trace headers are re-injected from the hop's own span, so the incoming ones are dropped here. */
-const TRACE_HEADERS = new Set(["traceparent", "tracestate"]);
+/** Trace headers are re-injected from the hop's own span, so the incoming ones are dropped too on the way up. */
+const HOP_BY_HOP_AND_TRACE = new Set([...HOP_BY_HOP, "traceparent", "tracestate"]);
 
-export function removeHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = new Set(
-    String(headers.connection ?? "")
-      .split(",")
-      .map((token) => token.trim().toLowerCase())
-      .filter((token) => token !== ""),
-  );
+export function removeHopByHop(headers: IncomingHttpHeaders, drop: ReadonlySet<string> = HOP_BY_HOP): OutgoingHttpHeaders {
+  const named = headers.connection === undefined ? null : namedByConnection(headers.connection);
   const result: OutgoingHttpHeaders = {};
-  for (const [key, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(key) || named.has(key)) continue;
+  // for...in over Node's plain header object: no entries array per request on this hot path.
+  for (const key in headers) {
+    const value = headers[key];
+    if (value === undefined || drop.has(key) || (named !== null && named.includes(key))) continue;
     result[key] = value;
   }
   return result;
+}
+
+/** Extra headers a Connection header names as hop-by-hop; null for the usual bare keep-alive / close. */
+function namedByConnection(connection: string): string[] | null {
+  const usual = connection.toLowerCase();
+  if (usual === "keep-alive" || usual === "close") return null;
+  const tokens: string[] = [];
+  for (const token of usual.split(",")) {
+    const name = token.trim();
+    if (name !== "") tokens.push(name);
+  }
+  return tokens;
 }
 
 export type UpstreamHeaderOptions = {
@@ -41,8 +50,7 @@ export type UpstreamHeaderOptions = {
 
 /** Headers for the request we send on: hop-by-hop and trace headers removed, forwarding headers set. */
 export function toUpstreamHeaders(incoming: IncomingHttpHeaders, { remoteAddress, generateRequestId = randomUUID }: UpstreamHeaderOptions): OutgoingHttpHeaders {
-  const headers = removeHopByHop(incoming);
-  for (const name of TRACE_HEADERS) delete headers[name];
+  const headers = removeHopByHop(incoming, HOP_BY_HOP_AND_TRACE);
   if (remoteAddress !== undefined) {
     const previous = incoming["x-forwarded-for"];
     headers["x-forwarded-for"] = previous ? `${previous}, ${remoteAddress}` : remoteAddress;

@@ -16,6 +16,7 @@ export const sidecarSchema = z.object({
   pushedVersion: z.number().int().nullable(),
   acked: z.boolean(),
   lastError: z.string().nullable(),
+  certExpiry: z.date().nullable(),
   registeredAt: z.date(),
   lastSeenAt: z.date(),
 });

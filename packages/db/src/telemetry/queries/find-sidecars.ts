@@ -22,6 +22,8 @@ export type Sidecar = {
   acked: boolean;
   /** The error of its last NACK, if the newest push was refused. */
   lastError: string | null;
+  /** When its mesh certificate expires (the CA's last issue to it); null if it never got one. */
+  certExpiry: Date | null;
   registeredAt: Date;
   lastSeenAt: Date;
 };
@@ -47,6 +49,7 @@ export async function findSidecars({ prisma }: FindSidecarsOptions): Promise<Sid
     pushedVersion: workload.configVersion,
     acked: workload.configVersion === null || workload.ackedVersion === workload.configVersion,
     lastError: workload.lastError,
+    certExpiry: workload.certExpiry,
     registeredAt: workload.registeredAt,
     lastSeenAt: workload.lastSeenAt,
   }));
