@@ -43,6 +43,8 @@ export type DemoEnv = {
   python: string;
   /** Where the Python catalog's server.py lives (shipped with this package, not configurable). */
   catalogScript: string;
+  /** The seed's Istio policies, applied on the first start (shipped with this package). */
+  policiesFile: string;
 };
 
 export function readDemoEnv(): DemoEnv {
@@ -58,6 +60,7 @@ export function readDemoEnv(): DemoEnv {
     load: e.TRELLIS_DEMO_LOAD,
     python: e.TRELLIS_PYTHON,
     catalogScript: resolve(packageRoot, "services/catalog-service/server.py"),
+    policiesFile: resolve(packageRoot, "policies/seed-policies.yaml"),
   };
 }
 

@@ -79,6 +79,29 @@ test("[CLI]: trellis get sidecars lists every demo sidecar on the acknowledged c
   expect(controlPlaneUrl).toContain(String(ports.controlPlane));
 });
 
+test("[POLICIES]: the seed policies are applied, every sidecar runs them, and the canary gets about 10%", async ({ page }) => {
+  const cli = resolve(import.meta.dirname, "../../../apps/cli/bin/trellis.mjs");
+  const run = (...args: string[]) => execFileSync(process.execPath, [cli, ...args], { env: stackEnv(stack.home), encoding: "utf8" });
+  const policies = JSON.parse(run("get", "policies", "-o", "json")) as { revision: number; policies: Array<{ kind: string; name: string }> };
+  expect(policies.policies.map((p) => `${p.kind}/${p.name}`).sort()).toEqual([
+    "DestinationRule/order-service",
+    "DestinationRule/payment-service",
+    "PeerAuthentication/default",
+    "VirtualService/order-service",
+    "VirtualService/payment-service",
+  ]);
+  // Every sidecar ACKed the current config and holds a valid certificate from the mesh CA.
+  expect(run("check")).toContain("in sync");
+
+  await page.goto(webUrl);
+  const orderRow = page.getByTestId("service-row-order-service");
+  await expect
+    .poll(async () => Number(/v2\s+(\d+)%/.exec(await orderRow.innerText())?.[1] ?? "-1"), { message: "order-service v2 share (%)", timeout: 60_000 })
+    .toBeGreaterThanOrEqual(3);
+  const share = Number(/v2\s+(\d+)%/.exec(await orderRow.innerText())?.[1]);
+  expect(share).toBeLessThanOrEqual(20);
+});
+
 test("[CLI]: Ctrl-C stops everything, and a second up reuses the data", async () => {
   test.setTimeout(240_000);
   expect(await stopStack(stack)).toBe(0);

@@ -1,6 +1,7 @@
 // `trellis get services|sidecars|policies`: what the control plane knows, as a table, JSON, or (policies) Istio YAML.
 import type { Sidecar } from "@trellis/db";
 import { AppError } from "@trellis/runtime";
+import { stringify as stringifyYaml } from "yaml";
 import { requestJson, requestText } from "../control-plane-client.ts";
 import { printTable } from "../format.ts";
 
@@ -31,14 +32,10 @@ export function parseResource(value: string): Resource {
 }
 
 export async function runGet(resource: Resource, { output }: GetOptions): Promise<void> {
-  if (output === "yaml" && resource !== "policies") {
-    // No YAML serializer is available to the CLI yet; JSON carries the same fields.
-    throw new AppError("BAD_REQUEST", `-o yaml is available for policies (Istio YAML); use -o json for ${resource}`);
-  }
   if (resource === "policies") return getPolicies(output);
   if (resource === "sidecars") {
     const rows = await requestJson<SidecarRow[]>("/v1/sidecars");
-    if (output === "json") return printJson(rows);
+    if (output !== "table") return printStructured(rows, output);
     return printTable(
       ["SIDECAR", "SERVICE", "VERSION", "MODE", "INBOUND", "ADMIN", "CONFIG", "ACKED", "CONNECTED", "CERT EXPIRES"],
       rows.map((r) => [
@@ -56,11 +53,16 @@ export async function runGet(resource: Resource, { output }: GetOptions): Promis
     );
   }
   const rows = await requestJson<ServiceRow[]>("/v1/services");
-  if (output === "json") return printJson(rows);
+  if (output !== "table") return printStructured(rows, output);
   return printTable(
     ["SERVICE", "NAMESPACE", "VERSIONS", "INSTANCES", "ENDPOINTS"],
     rows.map((r) => [r.name, r.namespace, r.versions.join(","), r.instances, r.endpoints.join(",")]),
   );
+}
+
+function printStructured(value: unknown, output: "json" | "yaml"): void {
+  if (output === "json") return printJson(value);
+  process.stdout.write(stringifyYaml(value));
 }
 
 async function getPolicies(output: OutputFormat): Promise<void> {

@@ -6,6 +6,7 @@ import { startLoad, type LoadGenerator } from "../load/load-generator.ts";
 import { listPlannedPorts, planDemo, type PlannedInstance } from "../port-plan.ts";
 import { buildAppCommand, buildGatewayCommand, buildSidecarCommand, DEMO_NAMESPACE, instanceLabel, type CommandContext } from "./commands.ts";
 import { requestJoinTokens } from "./join-tokens.ts";
+import { applySeedPoliciesOnce } from "./seed-policies.ts";
 import { checkPortsFree, checkPython, checkSidecarBuilt } from "./preflight.ts";
 import { describeExit, signalChild, spawnChild, stopChildren, type ManagedChild } from "./processes.ts";
 import { waitForOk } from "./readiness.ts";
@@ -29,6 +30,13 @@ export async function startDemo(env: DemoEnv, context: DemoContext): Promise<Sto
         services: [...plan.instances.map((i) => i.service), plan.gateway.service],
       })
     : {};
+
+  const seed = await applySeedPoliciesOnce({ controlPlaneUrl: env.controlPlaneUrl, file: env.policiesFile });
+  console.log(
+    seed.applied
+      ? `demo: applied the seed policies (${seed.policies} documents, revision ${seed.revision}): order-service canary 90/10, payment-service retries and circuit breaker, mesh-wide STRICT mTLS`
+      : `demo: keeping the ${seed.policies} policies already stored (revision ${seed.revision})`,
+  );
 
   const ctx: CommandContext = {
     joinTokens,
