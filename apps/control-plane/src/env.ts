@@ -1,8 +1,8 @@
 // The control plane's configuration, validated once at start; nothing else reads process.env.
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { parseDuration } from "@trellis/mesh-config";
 import { AppError } from "@trellis/runtime";
-import { parseDuration } from "./ca/duration.ts";
 import type { CaSettings } from "./ca/mesh-ca.ts";
 import { TRUST_DOMAIN_PATTERN } from "./ca/spiffe.ts";
 
@@ -21,8 +21,8 @@ const schema = z.object({
     .default("1h")
     .transform((text, ctx) => {
       const parsed = parseDuration(text);
-      if (parsed.ok) return parsed.ms;
-      ctx.addIssue({ code: "custom", message: parsed.error });
+      if (parsed.ok && parsed.ms > 0) return parsed.ms;
+      ctx.addIssue({ code: "custom", message: parsed.ok ? `"${text}" is not a positive duration` : parsed.message });
       return z.NEVER;
     }),
   TRELLIS_JOIN_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),

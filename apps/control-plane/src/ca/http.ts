@@ -7,7 +7,7 @@
 import type http from "node:http";
 import { z } from "zod";
 import type { ExpiryRecorder } from "./cert-expiry.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "@trellis/mesh-config";
 import { NO_SECRET, type MeshCa } from "./mesh-ca.ts";
 import { NAME_PATTERN } from "./spiffe.ts";
 
@@ -55,7 +55,7 @@ export function createCaHandler({ ca, expiry, log = console }: { ca: MeshCa | nu
       const parsed = joinTokenRequestSchema.safeParse(await readJson(req));
       if (!parsed.success) return badRequest(parsed.error, "POST /v1/join-tokens");
       const ttl = parseDuration(parsed.data.ttl);
-      if (!ttl.ok) return { status: 400, body: { error: `ttl: ${ttl.error}` } };
+      if (!ttl.ok || ttl.ms <= 0) return { status: 400, body: { error: `ttl: ${ttl.ok ? `"${parsed.data.ttl}" is not a positive duration` : ttl.message}` } };
       const minted = ca.mintJoinToken({ namespace: parsed.data.namespace, serviceAccount: parsed.data.service, ttlMs: ttl.ms });
       if (!minted.ok) return { status: minted.status, body: { error: minted.reason } };
       return { status: 200, body: { token: minted.value.token, spiffeId: minted.value.spiffeId, expiresAt: minted.value.expiresAt.toISOString() } };
