@@ -1,6 +1,6 @@
 // The simulated mesh: 200 sidecars over the seed's services plus one more, each calling order-service (so the
-// seed canary's weights reach every one of them), and the extra order-service v2 instance whose registration and
-// removal stand in for an apply where the policy API is not there.
+// seed canary's weights reach every one of them), and the extra order-service v2 instance whose re-registrations at
+// alternating addresses stand in for an apply where the policy API is not there.
 import type { NodeInfo } from "@trellis/mesh-config";
 import { simNode } from "./sim-sidecar.ts";
 
@@ -25,4 +25,4 @@ export function buildFleet(): NodeInfo[] {
   return nodes;
 }
 
-export const probeNode = (): NodeInfo => simNode("order-service-v2-probe", "order-service", "v2", 39_999, ["payment-service"]);
+export const probeNode = (port: number): NodeInfo => simNode("order-service-v2-probe", "order-service", "v2", port, ["payment-service"]);

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startEnvironment, repoRoot, type BenchEnvironment } from "./environment.ts";
 import { buildFleet, FLEET_SIZE, probeNode } from "./fleet.ts";
+import { BEFORE, CHANGES } from "./history.ts";
 import { describeMachine, distribution, GOALS, writeResults, type Results } from "./report.ts";
 import { connectSidecar, now, type ReplyEvent, type SimSidecar } from "./sim-sidecar.ts";
 
@@ -57,7 +58,7 @@ function createTracker(fleetIds: Set<string>) {
   let highest = 0;
   let nacks = 0;
   const sizes = { min: Infinity, max: 0 };
-  let round: { baseline: number; pending: Set<string>; lastAck: number; lastReceived: number; resolve: () => void } | null = null;
+  let round: { baseline: number; pending: Set<string>; firstReceived: number; lastAck: number; lastReceived: number; resolve: () => void } | null = null;
   const acked = new Set<string>();
   return {
     onReply(event: ReplyEvent) {
@@ -73,14 +74,15 @@ function createTracker(fleetIds: Set<string>) {
       if (round && event.version > round.baseline && round.pending.delete(event.id)) {
         round.lastAck = Math.max(round.lastAck, event.repliedAt);
         round.lastReceived = Math.max(round.lastReceived, event.receivedAt);
+        round.firstReceived = Math.min(round.firstReceived, event.receivedAt);
         if (round.pending.size === 0) round.resolve();
       }
     },
     everyoneAnswered: () => acked.size === fleetIds.size,
-    async measure(trigger: () => Promise<void>): Promise<{ ackedMs: number; pushedMs: number; respondedMs: number; benchCpuMs: number }> {
+    async measure(trigger: () => Promise<void>): Promise<{ ackedMs: number; pushedMs: number; firstPushedMs: number; respondedMs: number; benchCpuMs: number }> {
       const started = now();
       const cpuBefore = process.cpuUsage();
-      const state = { baseline: highest, pending: new Set(fleetIds), lastAck: 0, lastReceived: 0, resolve: () => {} };
+      const state = { baseline: highest, pending: new Set(fleetIds), firstReceived: Infinity, lastAck: 0, lastReceived: 0, resolve: () => {} };
       const done = new Promise<void>((resolve) => (state.resolve = resolve));
       round = state;
       await trigger();
@@ -90,7 +92,13 @@ function createTracker(fleetIds: Set<string>) {
       round = null;
       if (outcome === "timeout") throw new Error(`${state.pending.size} sidecars did not ACK a new version within ${ROUND_TIMEOUT_MS} ms (e.g. ${[...state.pending].slice(0, 3).join(", ")})`);
       const cpu = process.cpuUsage(cpuBefore);
-      return { ackedMs: state.lastAck - started, pushedMs: state.lastReceived - started, respondedMs, benchCpuMs: (cpu.user + cpu.system) / 1000 };
+      return {
+        ackedMs: state.lastAck - started,
+        pushedMs: state.lastReceived - started,
+        firstPushedMs: state.firstReceived - started,
+        respondedMs,
+        benchCpuMs: (cpu.user + cpu.system) / 1000,
+      };
     },
     nacks: () => nacks,
     highest: () => highest,
@@ -114,7 +122,7 @@ async function run(env: BenchEnvironment, machine: Results["machine"]): Promise<
   if (mode === "apply") {
     log("mode: real applies (rounds alternate the canary 90/10 ↔ 80/20)");
   } else {
-    log(`mode: registry changes (an extra workload registers and leaves; POST /v1/policies/apply answered HTTP ${probe.status})`);
+    log(`mode: registry changes (an extra workload re-registers at another address; POST /v1/policies/apply answered HTTP ${probe.status})`);
   }
 
   const sidecars: SimSidecar[] = fleet.map((node) => connectSidecar({ url: env.url, node, onReply: tracker.onReply }));
@@ -134,11 +142,11 @@ async function run(env: BenchEnvironment, machine: Results["machine"]): Promise<
       if (result.status !== 200) throw new Error(`apply failed (HTTP ${result.status}): ${result.text}`);
       return;
     }
-    if (probeSidecar === null) probeSidecar = connectSidecar({ url: env.url, node: probeNode(), onReply: () => {} });
-    else {
-      probeSidecar.close();
-      probeSidecar = null;
-    }
+    // The extra instance re-registers on another port each round: a stream that merely closed would stay an
+    // endpoint for the disconnect grace period and change nothing.
+    const previous = probeSidecar;
+    probeSidecar = connectSidecar({ url: env.url, node: probeNode(round % 2 === 0 ? 39_999 : 39_998), onReply: () => {} });
+    previous?.close();
   };
 
   const fleetIds = new Set(fleet.map((node) => node.id));
@@ -164,6 +172,7 @@ async function run(env: BenchEnvironment, machine: Results["machine"]): Promise<
         round: round - WARMUP_ROUNDS + 1,
         ackedMs: round2(sample.ackedMs),
         pushedMs: round2(sample.pushedMs),
+        firstPushedMs: round2(sample.firstPushedMs),
         respondedMs: round2(sample.respondedMs),
         benchCpuMs: round2(sample.benchCpuMs),
       });
@@ -188,6 +197,7 @@ async function run(env: BenchEnvironment, machine: Results["machine"]): Promise<
     warmupRounds: WARMUP_ROUNDS,
     applyToAllAcksMs: acks,
     applyToAllPushedMs: distribution(samples.map((s) => s.pushedMs)),
+    applyToFirstPushedMs: distribution(samples.map((s) => s.firstPushedMs)),
     applyResponseMs: distribution(samples.map((s) => s.respondedMs)),
     rssMb: { idle: round2(idle.rssMb), settled: round2(settled.rssMb), end: round2(end.rssMb), peak: round2(end.hwmMb) },
     simulatedSidecarsCpuMs: distribution(samples.map((s) => s.benchCpuMs)),
@@ -197,6 +207,8 @@ async function run(env: BenchEnvironment, machine: Results["machine"]): Promise<
     finalState: { connected: fleetRows.filter((row) => row.connected).length, acked: fleetRows.filter((row) => row.acked).length },
     goals: GOALS,
     meetsGoals: { p50: acks.p50 <= GOALS.p50Ms, p99: acks.p99 <= GOALS.p99Ms, rss: Math.max(settled.rssMb, end.rssMb) <= GOALS.rssMb },
+    before: BEFORE,
+    changes: CHANGES,
     samples,
   };
 }

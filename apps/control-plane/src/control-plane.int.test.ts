@@ -15,7 +15,9 @@ let baseUrl: string;
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  controlPlane = await startControlPlane({ db: testDb.db, port: 0 });
+  // No disconnect grace: these tests expect a closed stream's endpoint to go at once (disconnect-grace.int.test.ts
+  // covers the grace period).
+  controlPlane = await startControlPlane({ db: testDb.db, port: 0, disconnectGraceMs: 0 });
   baseUrl = `http://127.0.0.1:${controlPlane.port}`;
 });
 
@@ -175,7 +177,7 @@ describe("config stream", () => {
     const client = openStream(controlPlane.port, encodeLine({ type: "hello", node: node("restart-0", "restart", 31031) }));
     const before = await client.next();
     await controlPlane.stop();
-    controlPlane = await startControlPlane({ db: testDb.db, port: controlPlane.port });
+    controlPlane = await startControlPlane({ db: testDb.db, port: controlPlane.port, disconnectGraceMs: 0 });
     expect((await sidecars()).every((s) => !s.connected)).toBe(true);
 
     const again = openStream(controlPlane.port, encodeLine({ type: "hello", node: node("restart-0", "restart", 31031) }));
@@ -192,7 +194,7 @@ describe("config stream", () => {
     await controlPlane.stop();
     web.close();
     api.close();
-    controlPlane = await startControlPlane({ db: testDb.db, port: controlPlane.port });
+    controlPlane = await startControlPlane({ db: testDb.db, port: controlPlane.port, disconnectGraceMs: 0 });
 
     // The caller is back first; its first push must already hold the upstream that reconnects after it.
     const webAgain = openStream(controlPlane.port, encodeLine({ type: "hello", node: node("web-1", "web", 31041, ["api"]) }));

@@ -25,10 +25,12 @@ export type ControlPlaneOptions = {
   log?: Logger;
   /** The mesh CA's root, trust domain, leaf TTL and join secret; without it the CA routes answer 503. */
   ca?: CaSettings;
+  /** How long a disconnected workload stays an endpoint before it is removed (TRELLIS_DISCONNECT_GRACE); 0: at once. */
+  disconnectGraceMs?: number;
 };
 
-export async function startControlPlane({ db, port, host = "127.0.0.1", log = console, ca }: ControlPlaneOptions): Promise<ControlPlane> {
-  const registry = createRegistry({ db, log });
+export async function startControlPlane({ db, port, host = "127.0.0.1", log = console, ca, disconnectGraceMs }: ControlPlaneOptions): Promise<ControlPlane> {
+  const registry = createRegistry({ db, log, disconnectGraceMs });
   // First, so that a bad root (a key others can read) stops the start before anything else is running.
   const meshCa = await startMeshCa({ settings: ca, db, registry, log });
   const { generation, previouslyConnected } = await registry.start();

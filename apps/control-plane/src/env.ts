@@ -26,6 +26,16 @@ const schema = z.object({
       return z.NEVER;
     }),
   TRELLIS_JOIN_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
+  // How long a workload whose config stream closed stays an endpoint (0s: removed at once), in Istio's syntax.
+  TRELLIS_DISCONNECT_GRACE: z
+    .string()
+    .default("10s")
+    .transform((text, ctx) => {
+      const parsed = parseDuration(text);
+      if (parsed.ok) return parsed.ms;
+      ctx.addIssue({ code: "custom", message: `${parsed.message} (0s removes a disconnected workload at once)` });
+      return z.NEVER;
+    }),
 });
 
 export type ControlPlaneEnv = z.infer<typeof schema>;

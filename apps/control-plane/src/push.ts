@@ -1,8 +1,9 @@
 // Turns registry and policy changes into config pushes: bursts of changes (a mesh starting up) are debounced into
 // one generation bump, every connected sidecar's snapshot is rebuilt from the registry and the current policies and
-// checked, and only the sidecars whose snapshot actually changed get the new version.
+// checked, and only the sidecars whose snapshot actually changed get the new version. Sidecars with the same inputs
+// share one snapshot, which is checked, serialised and hashed once per round.
 import { createHash, randomBytes } from "node:crypto";
-import { buildSnapshots, checkSnapshot, type Policy, type RegisteredWorkload, type Snapshot } from "@trellis/mesh-config";
+import { buildSnapshots, checkSnapshot, type NodeInfo, type Policy, type RegisteredWorkload, type Snapshot } from "@trellis/mesh-config";
 import type { Connection, Registry } from "./registry.ts";
 
 export const DEBOUNCE_MS = 20;
@@ -24,8 +25,8 @@ export type Pusher = {
   /** Notes a registry (or policy) change; one bump and push follows within DEBOUNCE_MS. */
   schedule: () => void;
   /**
-   * Pushes now rather than after the debounce (a policy apply is one change, not a burst) and resolves with that
-   * round, or with the next one that is not held back.
+   * Pushes now, before returning, rather than after the debounce (a policy apply is one change, not a burst) and
+   * resolves with that round, or with the next one that is not held back.
    */
   nextRound: () => Promise<PushRound>;
   generation: () => number;
@@ -79,11 +80,39 @@ export function createPusher({
     if (holding()) return; // every registry change re-schedules, and the grace timer ends the wait
     generation += 1;
     const connections = registry.connections();
-    const snapshots = buildSnapshots({ workloads: connections.map(toRegisteredWorkload), policies: policies() });
+    // Endpoints come from every workload still in the mesh (disconnected ones stay during their grace period);
+    // snapshots are built only for the sidecars that have a stream to push to.
+    const snapshots = buildSnapshots({
+      workloads: registry.workloads().map(toRegisteredWorkload),
+      nodes: connections.map((connection) => toRegisteredWorkload(connection.node)),
+      policies: policies(),
+    });
+    const encoded = new Map<Snapshot, EncodedSnapshot>();
+    // Nonces only need to be unique per push: one random draw per round, numbered (a draw per push cost more than
+    // the rest of the round's bookkeeping).
+    const nonceBase = randomBytes(6).toString("hex");
     const pushes: PushRecord[] = [];
     for (const connection of connections) {
-      const pushed = pushTo(connection, snapshots.get(connection.node.id), generation, registry, log);
-      if (pushed) pushes.push(pushed);
+      const snapshot = snapshots.get(connection.node.id);
+      if (snapshot === undefined) {
+        log.error(`control-plane: not pushing to ${connection.node.id}: no snapshot was built for it`);
+        continue;
+      }
+      let body = encoded.get(snapshot);
+      if (body === undefined) {
+        body = encodeSnapshot(snapshot);
+        encoded.set(snapshot, body);
+      }
+      if (!body.ok) {
+        // Never cut a version from an inconsistent snapshot; the sidecar keeps what it has.
+        log.error(`control-plane: not pushing to ${connection.node.id}: inconsistent snapshot: ${body.errors.join("; ")}`);
+        continue;
+      }
+      if (connection.pushed?.hash === body.hash) continue;
+      const nonce = `${nonceBase}-${pushes.length}`;
+      connection.send(encodeConfigLine(generation, nonce, body.body));
+      registry.recordPush(connection, { version: generation, nonce, hash: body.hash });
+      pushes.push({ connection, version: generation, nonce });
     }
     for (const resolve of roundWaiters.splice(0)) resolve({ generation, pushes });
   };
@@ -100,7 +129,7 @@ export function createPusher({
       if (stopped) return Promise.resolve({ generation, pushes: [] });
       const round = new Promise<PushRound>((resolve) => roundWaiters.push(resolve));
       clearTimeout(timer);
-      timer = setTimeout(pushAll, 0);
+      pushAll();
       return round;
     },
     generation: () => generation,
@@ -114,34 +143,33 @@ export function createPusher({
   };
 }
 
-function pushTo(
-  connection: Connection,
-  snapshot: Snapshot | undefined,
-  version: number,
-  registry: Registry,
-  log: Pick<Console, "error">,
-): PushRecord | null {
-  if (snapshot === undefined) {
-    log.error(`control-plane: not pushing to ${connection.node.id}: no snapshot was built for it`);
-    return null;
-  }
+type EncodedSnapshot = { ok: true; body: Buffer; hash: string } | { ok: false; errors: string[] };
+
+function encodeSnapshot(snapshot: Snapshot): EncodedSnapshot {
   const check = checkSnapshot(snapshot);
-  if (!check.ok) {
-    // Never cut a version from an inconsistent snapshot; the sidecar keeps what it has.
-    log.error(`control-plane: not pushing to ${connection.node.id}: inconsistent snapshot: ${check.errors.join("; ")}`);
-    return null;
-  }
+  if (!check.ok) return check;
   // The builder's output is deterministic (sorted, built in a fixed order), so plain JSON hashes equal snapshots
   // equally at a fraction of canonicalJson's cost; a difference in key order alone would only cost a redundant push.
-  const hash = createHash("sha256").update(JSON.stringify(snapshot)).digest("hex");
-  if (connection.pushed?.hash === hash) return null;
-  const nonce = randomBytes(8).toString("hex");
-  connection.send({ type: "config", version, nonce, snapshot });
-  registry.recordPush(connection, { version, nonce, hash });
-  return { connection, version, nonce };
+  const body = Buffer.from(JSON.stringify(snapshot));
+  return { ok: true, body, hash: createHash("sha256").update(body).digest("hex") };
 }
 
-export function toRegisteredWorkload({ node }: Connection): RegisteredWorkload {
+/**
+ * The NDJSON line of one config push, byte for byte what encodeLine({ type: "config", version, nonce, snapshot })
+ * writes, around a snapshot serialised once for every sidecar that gets it. A Buffer, so that a round's hundreds of
+ * lines are copies of one encoding outside the JS heap rather than strings the heap has to collect.
+ */
+export function encodeConfigLine(version: number, nonce: string, snapshotJson: Buffer): Buffer {
+  const head = `{"type":"config","version":${version},"nonce":${JSON.stringify(nonce)},"snapshot":`;
+  const headBytes = Buffer.byteLength(head);
+  const line = Buffer.allocUnsafe(headBytes + snapshotJson.length + 2);
+  line.write(head, 0);
+  snapshotJson.copy(line, headBytes);
+  line.write("}\n", headBytes + snapshotJson.length);
+  return line;
+}
+
+export function toRegisteredWorkload(node: NodeInfo): RegisteredWorkload {
   return {
     id: node.id,
     service: node.service,

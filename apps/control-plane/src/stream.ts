@@ -1,7 +1,7 @@
 // The control plane's end of a sidecar's config stream (POST /v1/stream over h2c, NDJSON both ways): wait for a
 // valid hello, register the sidecar, then read its ACKs and NACKs until the stream closes.
 import type http2 from "node:http2";
-import { createLineSplitter, encodeLine, parseHello, parseSidecarReply, type NodeInfo } from "@trellis/mesh-config";
+import { createLineSplitter, parseHello, parseSidecarReply, type NodeInfo } from "@trellis/mesh-config";
 import type { Connection, Registry } from "./registry.ts";
 
 export const STREAM_PATH = "/v1/stream";
@@ -74,8 +74,8 @@ export function handleConfigStream(
 function accept(stream: http2.ServerHttp2Stream, node: NodeInfo, registry: Registry): Connection {
   stream.respond({ ":status": 200, "content-type": "application/x-ndjson" });
   return registry.connect(node, {
-    send: (message) => {
-      if (!stream.destroyed) stream.write(encodeLine(message));
+    send: (line) => {
+      if (!stream.destroyed) stream.write(line);
     },
     close: () => stream.close(),
   });

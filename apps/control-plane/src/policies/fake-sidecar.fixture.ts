@@ -6,6 +6,8 @@ import { createLineSplitter, encodeLine, type ConfigMessage, type NodeInfo } fro
 export type FakeSidecar = {
   /** Every config pushed so far, oldest first. */
   configs: ConfigMessage[];
+  /** When each of `configs` arrived (performance.now()). */
+  arrivals: number[];
   /** The first pushed config (already received or still to come) that satisfies `match`; waits up to 10 s. */
   waitForConfig: (match: (config: ConfigMessage) => boolean) => Promise<ConfigMessage>;
   ack: (config: ConfigMessage) => void;
@@ -38,6 +40,7 @@ export function connectFakeSidecar(port: number, node: NodeInfo, { autoAck = tru
   send({ type: "hello", node });
   const splitter = createLineSplitter();
   const configs: ConfigMessage[] = [];
+  const arrivals: number[] = [];
   const ack = (config: ConfigMessage) => send({ type: "ack", version: config.version, nonce: config.nonce });
   stream.setEncoding("utf8");
   stream.on("data", (chunk: string) => {
@@ -45,11 +48,13 @@ export function connectFakeSidecar(port: number, node: NodeInfo, { autoAck = tru
       if (!line.startsWith('{"type":"config"')) continue;
       const config = JSON.parse(line) as ConfigMessage;
       configs.push(config);
+      arrivals.push(performance.now());
       if (autoAck) ack(config);
     }
   });
   return {
     configs,
+    arrivals,
     async waitForConfig(match) {
       const deadline = Date.now() + 10_000;
       for (;;) {

@@ -84,8 +84,16 @@ describe("stored rows", () => {
 describe("findAffectedWorkloads", () => {
   it("names only the sidecars whose snapshot the change alters", () => {
     const workloads = [workload("productpage-0", "productpage", ["reviews"]), workload("reviews-0", "reviews"), workload("ratings-0", "ratings")];
-    const affected = findAffectedWorkloads(workloads, [...subsets, ...canary(90, 10)], [...subsets, ...canary(50, 50)]);
+    const affected = findAffectedWorkloads({ nodes: workloads, workloads, before: [...subsets, ...canary(90, 10)], after: [...subsets, ...canary(50, 50)] });
     expect(affected.map((w) => w.id)).toEqual(["productpage-0"]);
-    expect(findAffectedWorkloads(workloads, subsets, subsets)).toEqual([]);
+    expect(findAffectedWorkloads({ nodes: workloads, workloads, before: subsets, after: subsets })).toEqual([]);
+  });
+
+  it("names every sidecar of a group that shares one snapshot, and only the nodes asked about", () => {
+    const callers = [workload("productpage-0", "productpage", ["reviews"]), workload("productpage-1", "productpage", ["reviews"])];
+    const workloads = [...callers, workload("reviews-0", "reviews")];
+    const change = { before: [...subsets, ...canary(90, 10)], after: [...subsets, ...canary(50, 50)] };
+    expect(findAffectedWorkloads({ nodes: workloads, workloads, ...change }).map((w) => w.id)).toEqual(["productpage-0", "productpage-1"]);
+    expect(findAffectedWorkloads({ nodes: callers.slice(1), workloads, ...change }).map((w) => w.id)).toEqual(["productpage-1"]);
   });
 });

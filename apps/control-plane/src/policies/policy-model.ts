@@ -13,6 +13,7 @@ import {
   type Policy,
   type PolicyKind,
   type RegisteredWorkload,
+  type Snapshot,
 } from "@trellis/mesh-config";
 
 /** A stored policy as the domain type. Rows were validated by the model when they were written. */
@@ -55,12 +56,37 @@ export function refKey({ kind, namespace, name }: PolicyRef): string {
   return `${kind}/${namespace}/${name}`;
 }
 
-/** The workloads whose snapshot differs between the two policy sets (what an apply would push to). */
-export function findAffectedWorkloads(workloads: readonly RegisteredWorkload[], before: readonly Policy[], after: readonly Policy[]): RegisteredWorkload[] {
-  const old = buildSnapshots({ workloads, policies: before });
-  const next = buildSnapshots({ workloads, policies: after });
-  // Structural equality ignores key order like canonicalJson does, and stops at the first difference.
-  return workloads.filter((w) => !isDeepStrictEqual(old.get(w.id), next.get(w.id)));
+/**
+ * The nodes whose snapshot differs between the two policy sets (what an apply would push to); `workloads` are every
+ * endpoint in the mesh. Only for a dry run: a real apply learns this from its push round.
+ */
+export function findAffectedWorkloads({
+  nodes,
+  workloads,
+  before,
+  after,
+}: {
+  nodes: readonly RegisteredWorkload[];
+  workloads: readonly RegisteredWorkload[];
+  before: readonly Policy[];
+  after: readonly Policy[];
+}): RegisteredWorkload[] {
+  const old = buildSnapshots({ workloads, nodes, policies: before });
+  const next = buildSnapshots({ workloads, nodes, policies: after });
+  // Nodes with equal inputs share snapshot objects, so each distinct pair is compared once. Structural equality
+  // ignores key order like canonicalJson does, and stops at the first difference.
+  const compared = new Map<Snapshot | undefined, Map<Snapshot | undefined, boolean>>();
+  const differs = (a: Snapshot | undefined, b: Snapshot | undefined) => {
+    const row = compared.get(a) ?? new Map<Snapshot | undefined, boolean>();
+    compared.set(a, row);
+    let result = row.get(b);
+    if (result === undefined) {
+      result = !isDeepStrictEqual(a, b);
+      row.set(b, result);
+    }
+    return result;
+  };
+  return nodes.filter((w) => differs(old.get(w.id), next.get(w.id)));
 }
 
 /** Istio kinds as users type them: any case, or the short names kubectl knows (vs, dr, pa, ap). */

@@ -113,7 +113,9 @@ export function createPolicyService({
   }
 
   function findAffected(before: readonly Policy[], after: readonly Policy[]): AffectedSidecar[] {
-    return findAffectedWorkloads(registry.connections().map(toRegisteredWorkload), before, after).map(toAffectedSidecar);
+    const nodes = registry.connections().map((connection) => toRegisteredWorkload(connection.node));
+    const workloads = registry.workloads().map(toRegisteredWorkload);
+    return findAffectedWorkloads({ nodes, workloads, before, after }).map(toAffectedSidecar);
   }
 
   /**
@@ -128,7 +130,7 @@ export function createPolicyService({
       const affected = findAffected(before, after);
       return { affectedSidecars: affected, sidecars: wait ? affected.map((s) => ({ ...s, configVersion: null, status: "timeout", error: null })) : null };
     }
-    const affectedSidecars = round.pushes.map((push) => toAffectedSidecar(toRegisteredWorkload(push.connection)));
+    const affectedSidecars = round.pushes.map((push) => toAffectedSidecar(toRegisteredWorkload(push.connection.node)));
     if (!wait) return { affectedSidecars, sidecars: null };
     // The ACKs reach Postgres (and GET /v1/sidecars) through the registry's write queue shortly after; waiting for
     // that queue here would tie the apply's latency to hundreds of row updates.

@@ -94,6 +94,45 @@ describe("buildSnapshot from the seed policies on the demo mesh", () => {
   });
 });
 
+describe("buildSnapshots sharing", () => {
+  const replicas = [0, 1, 2].map((i) => workload("frontend", "v1", 15110 + i, ["order-service", "catalog-service"], { id: `frontend-v1-${i}`, labels: { app: "frontend", version: "v1", "pod-template-hash": `h${i}` } }));
+  const withReplicas = [...replicas, ...mesh.filter((w) => w.service !== "frontend")];
+
+  it("gives sidecars with the same inputs one snapshot object, equal to what each would get alone", () => {
+    const snapshots = buildSnapshots({ workloads: withReplicas, policies: seed });
+    const [a, b, c] = replicas.map((w) => snapshots.get(w.id));
+    expect(a).toBe(b);
+    expect(b).toBe(c);
+    expect(a).toEqual(buildSnapshot({ node: replicas[2] as RegisteredWorkload, workloads: withReplicas, policies: seed }));
+    // Same service and upstreams, different version label: nothing selects on it, so one snapshot serves both.
+    expect(snapshots.get(orderV1.id)).toBe(snapshots.get(orderV2.id));
+  });
+
+  it("splits sidecars a PeerAuthentication or AuthorizationPolicy selector tells apart", () => {
+    const policies = [
+      ...seed,
+      ...parseOrThrow(`apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: frontend-canary, namespace: default}
+spec:
+  selector: {matchLabels: {pod-template-hash: h1}}
+  mtls: {mode: PERMISSIVE}
+`),
+    ];
+    const snapshots = buildSnapshots({ workloads: withReplicas, policies });
+    expect(snapshots.get("frontend-v1-0")).toBe(snapshots.get("frontend-v1-2"));
+    expect(snapshots.get("frontend-v1-1")).not.toBe(snapshots.get("frontend-v1-0"));
+    expect(snapshots.get("frontend-v1-1")?.inbound.mtlsMode).toBe("PERMISSIVE");
+    expect(snapshots.get("frontend-v1-0")?.inbound.mtlsMode).toBe("STRICT");
+  });
+
+  it("builds only for the given nodes, with endpoints from every workload", () => {
+    const snapshots = buildSnapshots({ workloads: mesh, nodes: [frontend], policies: seed });
+    expect([...snapshots.keys()]).toEqual([frontend.id]);
+    expect(snapshots.get(frontend.id)?.clusters["order-service|v2"]?.endpoints).toEqual([endpointOf(orderV2)]);
+  });
+});
+
 describe("buildSnapshot without policies", () => {
   it("routes each upstream to its whole service, with PERMISSIVE inbound", () => {
     const snapshot = buildSnapshot({ node: frontend, workloads: mesh });
