@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startEnvironment, repoRoot, type BenchEnvironment } from "./environment.ts";
-import { buildFleet, FLEET_SIZE, probeNode } from "./fleet.ts";
+import { buildFleet, FLEET_SIZE, probeNode, startFleet } from "./fleet.ts";
 import { BEFORE, CHANGES } from "./history.ts";
 import { describeMachine, distribution, GOALS, writeResults, type Results } from "./report.ts";
 import { connectSidecar, now, type ReplyEvent, type SimSidecar } from "./sim-sidecar.ts";
@@ -125,7 +125,8 @@ async function run(env: BenchEnvironment, machine: Results["machine"]): Promise<
     log(`mode: registry changes (an extra workload re-registers at another address; POST /v1/policies/apply answered HTTP ${probe.status})`);
   }
 
-  const sidecars: SimSidecar[] = fleet.map((node) => connectSidecar({ url: env.url, node, onReply: tracker.onReply }));
+  const simulated = startFleet({ url: env.url, nodes: fleet, onReply: tracker.onReply });
+  log(`${FLEET_SIZE} simulated sidecars on ${simulated.threads} threads`);
   const connectDeadline = Date.now() + 30_000;
   while (!tracker.everyoneAnswered()) {
     if (Date.now() > connectDeadline) throw new Error(`not every one of the ${FLEET_SIZE} sidecars got and ACKed a first config within 30 s`);
@@ -184,7 +185,7 @@ async function run(env: BenchEnvironment, machine: Results["machine"]): Promise<
   const rows = (await (await fetch(`${env.url}/v1/sidecars`)).json()) as Array<{ id: string; connected: boolean; acked: boolean }>;
   const fleetRows = rows.filter((row) => fleet.some((node) => node.id === row.id));
   (probeSidecar as SimSidecar | null)?.close();
-  for (const sidecar of sidecars) sidecar.close();
+  await simulated.close();
 
   const acks = distribution(samples.map((s) => s.ackedMs));
   return {
@@ -193,6 +194,7 @@ async function run(env: BenchEnvironment, machine: Results["machine"]): Promise<
     machine,
     mode,
     sidecars: FLEET_SIZE,
+    fleetThreads: simulated.threads,
     rounds: ROUNDS,
     warmupRounds: WARMUP_ROUNDS,
     applyToAllAcksMs: acks,

@@ -16,6 +16,8 @@ export type Results = {
   /** How config changes were driven: real policy applies, or (before the policy API existed) registry changes. */
   mode: "apply" | "registry";
   sidecars: number;
+  /** Worker threads the simulated sidecars are spread over (one per core unless TRELLIS_BENCH_FLEET_THREADS says). */
+  fleetThreads: number;
   rounds: number;
   warmupRounds: number;
   /** From the start of the change (apply request sent) until the last of the sidecars sent its ACK of the new version. */
@@ -118,7 +120,7 @@ Percentiles are nearest-rank over the ${r.rounds} rounds (so p99 is the slowest 
 | apply → apply answered | ${q.min} | ${q.p50} | ${q.p90} | ${q.p99} | ${q.max} | ${q.mean} |
 
 The second row ends when the last config arrived, before it was parsed; the third when the first one did, which is the
-control plane's own share of the round (apply parsed, validated and committed, every snapshot built and sent). The simulated sidecars run on one thread of
+control plane's own share of the round (apply parsed, validated and committed, every snapshot built and sent). The simulated sidecars run on ${r.fleetThreads} worker threads of
 the benchmark process and parse and validate ${r.sidecars} snapshots (${r.snapshotBytes.min}–${r.snapshotBytes.max} bytes each) per
 round, using ${r.simulatedSidecarsCpuMs.p50} ms CPU per round (p50); real sidecars do that in parallel. NACKs: ${r.nacks}. At the end the control plane's registry showed
 ${r.finalState.connected} sidecars connected and ${r.finalState.acked} acked.
@@ -152,9 +154,8 @@ end / peak). Between runs of the same code the p50 moves by ±10 ms, mostly with
 |---|---|---|---|---|---|---|
 ${rows.join("\n")}
 
-Where the p50 goes now: the control plane's share (apply → first config received) is ~20 ms — about 10 ms of it the
+Where the p50 goes now: the control plane's share (apply → first config received) is ~18 ms — about 10 ms of it the
 policy store's Prisma transaction (10 statements) — and the rest is the simulated sidecars parsing and validating
-${r.sidecars} configs one after another on one thread (their CPU per round ≈ the time from first config to last ACK),
-which 200 real sidecars do in parallel.
+${r.sidecars} configs on the machine's ${r.machine.cores} cores, which 200 real sidecars do in parallel on their own.
 `;
 }
