@@ -19,7 +19,20 @@ export type ResponseFlag =
   /** Fault injection delay: the route's fault policy held the request before sending it on. */
   | "DI"
   /** Downstream connection termination: the caller went away before the response was complete. */
-  | "DC";
+  | "DC"
+  /** Upstream overflow: a circuit breaker (connection-pool limit) answered at once instead of queueing. */
+  | "UO"
+  /**
+   * Upstream retry limit exceeded: the caller got the last attempt's failure because retries ran out, or the retry
+   * budget / max-retries breaker refused one more (as Envoy flags both).
+   */
+  | "URX"
+  /** Denied by an AuthorizationPolicy on inbound (403). */
+  | "RBAC"
+  /** Downstream protocol error: malformed HTTP from the caller (400/431, connection closed). */
+  | "DPE"
+  /** Upstream protocol error: the upstream's response could not be parsed. */
+  | "UPE";
 
 export type LocalReply = { status: number; flag: ResponseFlag; body: string };
 

@@ -13,7 +13,7 @@ import { createInboundHandler } from "./inbound/handler.ts";
 import type { Logger, SidecarOptions } from "./options.ts";
 import { createLoadBalancer } from "./outbound/concrete.ts";
 import { createOutboundHandler } from "./outbound/handler.ts";
-import { createTelemetry } from "./telemetry.ts";
+import { createTelemetry } from "./telemetry/index.ts";
 
 const LOOPBACK = "127.0.0.1";
 /** How long in-flight requests get to finish on stop before their connections are cut. */

@@ -4,7 +4,7 @@ import type http from "node:http";
 import { forwardRequest } from "../proxy/forward.ts";
 import { toUpstreamHeaders } from "../proxy/headers.ts";
 import { hostOf, pathOf } from "../proxy/request-info.ts";
-import { contextWithSpan, type Telemetry } from "../telemetry.ts";
+import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
 
 export type InboundDeps = { appPort: number; telemetry: Telemetry; agent: http.Agent };
 

@@ -4,7 +4,7 @@ import type http from "node:http";
 import type { Context, Span } from "@opentelemetry/api";
 import { forwardRequest, type ExchangeOutcome } from "../proxy/forward.ts";
 import { toUpstreamHeaders } from "../proxy/headers.ts";
-import { contextWithSpan, type Telemetry } from "../telemetry.ts";
+import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
 import type { CompiledEndpoint } from "./routing-table.ts";
 
 export type EndpointRequest = {

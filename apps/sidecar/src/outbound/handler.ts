@@ -9,7 +9,7 @@ import type { Snapshot } from "@trellis/mesh-config";
 import { sendLocalReply, waitForExchange, type ExchangeOutcome } from "../proxy/forward.ts";
 import { hostOf, pathOf } from "../proxy/request-info.ts";
 import { faultAbortReply, localReply, type LocalReply } from "../response-flags.ts";
-import { contextWithSpan, type Telemetry } from "../telemetry.ts";
+import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
 import { describeNoEndpoints, type LoadBalancer } from "./concrete.ts";
 import { forwardToEndpoint } from "./endpoint.ts";
 import { decideFault, holdRequest, type FaultDecision } from "./fault.ts";

@@ -7,7 +7,8 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
-import { isErrorStatus, type ResponseFlag } from "./response-flags.ts";
+import { isErrorStatus, type ResponseFlag } from "../response-flags.ts";
+import type { ClusterEvent, RequestRecord, TcpRecord } from "./records.ts";
 
 export type TelemetryIdentity = { service: string; namespace: string; version: string; workload: string };
 
@@ -32,6 +33,12 @@ export type Telemetry = {
   inject: (context: Context, headers: OutgoingHttpHeaders) => void;
   startHttpSpan: (start: HttpSpanStart) => Span;
   endHttpSpan: (span: Span, end: HttpSpanEnd) => void;
+  /** One finished HTTP/gRPC request: Istio metrics and the access-log record (issue 4, telemetry helper). */
+  recordRequest: (record: RequestRecord) => void;
+  /** One finished TCP connection (plain TCP pass-through, WebSocket after the upgrade). */
+  recordTcp: (record: TcpRecord) => void;
+  /** A resilience event on a cluster (retry, overflow, ejection, …). */
+  recordClusterEvent: (cluster: string, event: ClusterEvent) => void;
   /** Flushes queued spans, waiting at most `timeoutMs`. */
   shutdown: (timeoutMs: number) => Promise<void>;
 };
@@ -86,6 +93,11 @@ export function createTelemetry({
       }
       span.end();
     },
+
+    // Wired to metrics and access logs by the telemetry work of issue 4 (in progress).
+    recordRequest: () => {},
+    recordTcp: () => {},
+    recordClusterEvent: () => {},
 
     async shutdown(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
