@@ -1,7 +1,13 @@
-// The sidecar process: read TRELLIS_* env, start the listeners and the config stream, stop cleanly on SIGTERM.
+// The sidecar process: read TRELLIS_* env, start the listeners and the config stream, and on SIGTERM drain gracefully
+// (/ready 503, stop accepting, `Connection: close` to kept-alive clients, in-flight requests finish, telemetry
+// flushed) before runMain exits 0.
 import { runMain } from "@trellis/runtime";
 import { readEnv } from "./env.ts";
 import { startSidecar } from "./sidecar.ts";
+
+const DEFAULT_DRAIN_MS = 5_000;
+/** On top of the drain: the telemetry flush (2 s) and closing the admin endpoint. */
+const STOP_MARGIN_MS = 4_000;
 
 runMain("sidecar", async () => {
   const options = readEnv();
@@ -12,5 +18,25 @@ runMain("sidecar", async () => {
       ? `gateway ${options.gatewayHost}:${ports.gateway ?? "?"} → ${options.route}`
       : [`inbound 127.0.0.1:${ports.inbound ?? "?"} → app 127.0.0.1:${options.appPort}`, ...Object.entries(ports.upstreams).map(([service, port]) => `${service} 127.0.0.1:${port}`)].join(", ");
   console.log(`sidecar ${options.workload}: ${listeners}; admin http://127.0.0.1:${ports.admin}; control plane ${options.controlPlaneUrl}`);
-  return sidecar.stop;
+  return async () => {
+    const started = Date.now();
+    const drainMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_MS;
+    console.log(`sidecar ${options.workload}: draining (in-flight requests get up to ${drainMs} ms)…`);
+    // The drain is bounded; if something still holds the stop open past that (a bug), say what and exit anyway,
+    // so an orchestrator never has to SIGKILL a sidecar.
+    const watchdog = setTimeout(() => {
+      console.error(`sidecar ${options.workload}: stopping took over ${drainMs + STOP_MARGIN_MS} ms; still open: ${describeOpen()}; exiting without a clean stop`);
+      process.exit(1);
+    }, drainMs + STOP_MARGIN_MS);
+    await sidecar.stop();
+    clearTimeout(watchdog);
+    console.log(`sidecar ${options.workload}: drained and flushed in ${Date.now() - started} ms`);
+  };
 });
+
+/** Counts of the resources keeping the event loop alive, e.g. "TCPSocketWrap ×3, Timeout ×2". */
+function describeOpen(): string {
+  const counts = new Map<string, number>();
+  for (const type of process.getActiveResourcesInfo()) counts.set(type, (counts.get(type) ?? 0) + 1);
+  return [...counts].map(([type, n]) => `${type} ×${n}`).join(", ");
+}

@@ -1,5 +1,6 @@
 // What startSidecar needs, whether it comes from TRELLIS_* variables (env.ts), the CLI, or a test.
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
+import type { TelemetrySettings } from "./telemetry/index.ts";
 import type { Upstream } from "./upstreams.ts";
 
 type CommonOptions = {
@@ -17,6 +18,12 @@ type CommonOptions = {
   joinToken?: string;
   /** Extra span processors next to the OTLP exporter (tests read spans back with an in-memory exporter). */
   spanProcessors?: SpanProcessor[];
+  /** Trace sampling, metrics export interval, access log on/off (TRELLIS_TRACE_SAMPLING, _METRICS_EXPORT_INTERVAL, _ACCESS_LOG). */
+  telemetry?: TelemetrySettings;
+  /** On stop, how long in-flight requests get before their connections are cut (default 5 s). */
+  drainTimeoutMs?: number;
+  /** Retry budget: retries in flight per cluster stay within this share of active requests, in percent (default 20). */
+  retryBudgetPercent?: number;
   log?: Logger;
 };
 
@@ -27,6 +34,10 @@ export type SidecarModeOptions = CommonOptions & {
   /** The mesh port other sidecars call, on 127.0.0.1. */
   inboundPort: number;
   upstreams: Upstream[];
+  /** The app's TCP port for pass-through traffic (TRELLIS_APP_TCP_PORT); without it inbound TCP is refused. */
+  appTcpPort?: number;
+  /** Loopback port of the HTTP forward proxy (TRELLIS_HTTP_PROXY_PORT; the app sets HTTP_PROXY to it); none when unset. */
+  httpProxyPort?: number;
 };
 
 export type GatewayModeOptions = CommonOptions & {

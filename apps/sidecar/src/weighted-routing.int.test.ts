@@ -2,10 +2,11 @@
 // then variations) is pushed to a frontend sidecar, which splits order-service traffic 90/10 across two real
 // sidecars labelled v1 and v2, sends x-canary requests to v2, cuts a slow route at its timeout, says NR when no
 // route matches, and injects faults — all checked on the answers and on the frontend's client spans.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startControlPlane, type ControlPlane } from "@trellis/control-plane";
@@ -98,6 +99,7 @@ type ConfigDump = {
 };
 
 let testDb: TestDatabase;
+let caDir: string;
 let controlPlane: ControlPlane;
 const servers: Server[] = [];
 const sidecars: Sidecar[] = [];
@@ -147,8 +149,15 @@ ${extra}  - ${name === undefined ? "" : `name: ${name}\n    `}route:
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  controlPlane = await startControlPlane({ db: testDb.db, port: 0, log: quiet });
+  // The seed makes mTLS STRICT mesh-wide, so every sidecar needs a mesh identity: a CA and a join token each.
+  caDir = mkdtempSync(join(tmpdir(), "trellis-weighted-"));
+  const joinSecret = "weighted-routing-secret-0123456789abcdef";
+  controlPlane = await startControlPlane({ db: testDb.db, port: 0, log: quiet, ca: { root: { kind: "dir", dir: caDir }, trustDomain: "cluster.local", certTtlMs: 3_600_000, joinSecret } });
   const controlPlaneUrl = `http://127.0.0.1:${controlPlane.port}`;
+  const mintToken = async (service: string) => {
+    const response = await fetch(`${controlPlaneUrl}/v1/join-tokens`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${joinSecret}` }, body: JSON.stringify({ namespace: "default", service }) });
+    return ((await response.json()) as { token: string }).token;
+  };
   const otlp = await serve((req, res) => req.resume().on("end", () => res.end()));
   const frontendApp = await serve((_req, res) => res.end("frontend"));
   const [v1App, v2App] = [await orderApp("v1"), await orderApp("v2")];
@@ -161,13 +170,15 @@ beforeAll(async () => {
     workload: "frontend-v1-0",
     appPort: frontendApp.port,
     upstreams: [{ service: "order-service", port: 0 }],
+    joinToken: await mintToken("frontend"),
     spanProcessors: [new SimpleSpanProcessor({ exporter: frontendSpans })],
   });
   sidecars.push(frontend);
   for (const [version, app] of [["v1", v1App], ["v2", v2App]] as const) {
-    sidecars.push(await startSidecar({ ...common, service: "order-service", version, workload: `order-${version}-0`, appPort: app.port, upstreams: [] }));
+    sidecars.push(await startSidecar({ ...common, service: "order-service", version, workload: `order-${version}-0`, appPort: app.port, upstreams: [], joinToken: await mintToken("order-service") }));
   }
   await waitFor("frontend to see both order-service instances", configDump, (dump) => dump.snapshot?.clusters["order-service"]?.endpoints.length === 2);
+  await waitFor("every sidecar's certificate", () => sidecars.map((s) => s.identity?.current() != null), (have) => have.every(Boolean));
 });
 
 afterAll(async () => {
@@ -175,6 +186,7 @@ afterAll(async () => {
   await controlPlane?.stop();
   await Promise.all(servers.map((s) => s.close()));
   await testDb?.drop();
+  if (caDir) rmSync(caDir, { recursive: true, force: true });
 });
 
 describe("weighted routing (the seed's order-service canary)", () => {

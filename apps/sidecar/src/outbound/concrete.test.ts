@@ -37,6 +37,15 @@ describe("load balancer (concrete)", () => {
     expect(balancer.pick(cluster(["a", "b"]))?.workloadId).toBe("a");
   });
 
+  it("skips endpoints `accept` refuses (ejected, already tried), keeping the balancer's order, and gives null when none is left", () => {
+    const balancer = createLoadBalancer();
+    const orders = cluster(["o1", "o2", "o3"]);
+    const notO2 = (e: { workloadId: string }) => e.workloadId !== "o2";
+    expect(Array.from({ length: 4 }, () => balancer.pick(orders, notO2)?.workloadId)).toEqual(["o1", "o3", "o3", "o1"]);
+    expect(balancer.pick(orders, () => false)).toBeNull();
+    expect(balancer.inFlight("o3")).toBe(2);
+  });
+
   it("draws uniformly with RANDOM", () => {
     const balancer = createLoadBalancer({ random: sequence(0.1, 0.5, 0.9) });
     const orders = cluster(["o1", "o2", "o3"], "RANDOM");

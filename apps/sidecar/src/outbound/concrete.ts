@@ -5,8 +5,12 @@ import type { Endpoint } from "@trellis/mesh-config";
 import type { CompiledCluster, CompiledEndpoint } from "./routing-table.ts";
 
 export type LoadBalancer = {
-  /** An endpoint of the cluster, or null when it has none (→ 503 UH). Every successful pick must be released. */
-  pick: (cluster: CompiledCluster) => CompiledEndpoint | null;
+  /**
+   * An endpoint of the cluster, or null when it has none (→ 503 UH). Every successful pick must be released.
+   * `accept` narrows the choice (outlier ejection, endpoints a retry already tried): when the balancer's choice is
+   * not accepted, the next accepted endpoint after it is taken; null when none is.
+   */
+  pick: (cluster: CompiledCluster, accept?: (endpoint: CompiledEndpoint) => boolean) => CompiledEndpoint | null;
   /** Ends the request `pick` started on this endpoint. */
   release: (endpoint: Endpoint) => void;
   /** Requests in flight to an endpoint (by workload id), across every cluster it belongs to. */
@@ -49,9 +53,10 @@ export function createLoadBalancer({ random = Math.random }: { random?: () => nu
   };
 
   return {
-    pick(cluster) {
+    pick(cluster, accept) {
       if (cluster.endpoints.length === 0) return null;
-      const endpoint = choose(cluster);
+      let endpoint = choose(cluster);
+      if (endpoint !== undefined && accept !== undefined && !accept(endpoint)) endpoint = nextAccepted(cluster.endpoints, endpoint, accept);
       if (endpoint === undefined) return null;
       inFlight.set(endpoint.workloadId, load(endpoint) + 1);
       return endpoint;
@@ -63,6 +68,16 @@ export function createLoadBalancer({ random = Math.random }: { random?: () => nu
     },
     inFlight: (workloadId) => inFlight.get(workloadId) ?? 0,
   };
+}
+
+/** The first accepted endpoint after `rejected` (wrapping around), so the balancer's order is kept. */
+function nextAccepted(endpoints: readonly CompiledEndpoint[], rejected: CompiledEndpoint, accept: (endpoint: CompiledEndpoint) => boolean): CompiledEndpoint | undefined {
+  const start = endpoints.indexOf(rejected);
+  for (let i = 1; i <= endpoints.length; i += 1) {
+    const candidate = endpoints[(start + i) % endpoints.length];
+    if (candidate !== undefined && accept(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 /** The 503 UH reason for a cluster with no endpoints. */

@@ -1,30 +1,22 @@
-// Outbound, endpoint layer: one concrete destination, a peer sidecar's inbound listener. Owns the connection
-// (keep-alive pool today, mTLS later) and stamps the request with the CLIENT span's trace context.
+// Outbound, endpoint layer: what every attempt to a peer sidecar carries — the hop's headers (hop-by-hop and trace
+// headers dropped, x-forwarded-for, an x-request-id when the app sent none) and this workload's peer metadata,
+// which the peer's inbound strips and reads for its telemetry (Istio's metadata exchange). Connections, limits and
+// TLS are the cluster pool's (pools.ts); the attempt itself is attempt.ts.
 import type http from "node:http";
-import type { Context, Span } from "@opentelemetry/api";
-import { forwardRequest, type ExchangeOutcome } from "../proxy/forward.ts";
 import { toUpstreamHeaders } from "../proxy/headers.ts";
-import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
-import type { CompiledEndpoint } from "./routing-table.ts";
 
-export type EndpointRequest = {
-  req: http.IncomingMessage;
-  res: http.ServerResponse;
-  endpoint: CompiledEndpoint;
-  /** The CLIENT span of this request; the request carries its traceparent. */
-  clientSpan: Span;
-  /** The context the CLIENT span was started in. */
-  parent: Context;
-  telemetry: Telemetry;
-  agent: http.Agent;
-  /** The route's timeout for this exchange (504 UT when it passes); none when undefined. */
-  timeoutMs: number | undefined;
-};
+/** Who sent a request, as the peer's inbound reads it: `workload=<id>;app=<service>;version=<v>;namespace=<ns>`. */
+export const PEER_METADATA_HEADER = "x-trellis-peer-metadata";
 
-export function forwardToEndpoint({ req, res, endpoint, clientSpan, parent, telemetry, agent, timeoutMs }: EndpointRequest): Promise<ExchangeOutcome> {
-  const { target } = endpoint;
-  clientSpan.setAttributes({ "server.address": target.host, "server.port": target.port, "trellis.destination_workload": endpoint.workloadId });
+/** Precomputed once per sidecar, so no request formats it. */
+export function formatPeerMetadata({ workload, app, version, namespace }: { workload: string; app: string; version: string; namespace: string }): string {
+  return `workload=${workload};app=${app};version=${version};namespace=${namespace}`;
+}
+
+/** The headers every attempt of this request starts from (each attempt adds its own traceparent). */
+export function buildUpstreamHeaders(req: http.IncomingMessage, peerMetadata: string): http.OutgoingHttpHeaders {
   const headers = toUpstreamHeaders(req.headers, { remoteAddress: req.socket.remoteAddress });
-  telemetry.inject(contextWithSpan(parent, clientSpan), headers);
-  return forwardRequest({ req, res, target, headers, agent, describeTarget: endpoint.description, timeoutMs });
+  // Whatever the app sent under this name is replaced: only the sidecar vouches for who the source is.
+  headers[PEER_METADATA_HEADER] = peerMetadata;
+  return headers;
 }

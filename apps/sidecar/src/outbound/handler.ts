@@ -1,17 +1,18 @@
 // One outbound listener's request path, layer by layer: logical (virtual host → route → weighted cluster, plus
-// the route's fault injection), concrete (cluster → endpoint by the load balancer), endpoint (connection, with
-// the route's timeout). A gateway runs the same path behind a SERVER span of its own. Retries (issue 4) wrap
-// forwardToCluster — each attempt a fresh pick — and mirroring hangs off the chosen route; neither changes the
-// layers around them.
+// the route's fault injection and mirroring), concrete (circuit breakers, outlier-filtered endpoint pick, retries
+// with budget: exchange.ts), endpoint (the hop's headers, the cluster's pool with its TLS). A gateway runs the same
+// path behind a SERVER span of its own. Every request ends with one record for metrics and the access log.
 import type http from "node:http";
 import type { Context, Span } from "@opentelemetry/api";
 import type { Snapshot } from "@trellis/mesh-config";
 import { sendLocalReply, waitForExchange, type ExchangeOutcome } from "../proxy/forward.ts";
 import { hostOf, pathOf } from "../proxy/request-info.ts";
-import { faultAbortReply, localReply, type LocalReply } from "../response-flags.ts";
+import { faultAbortReply, localReply, type LocalReply, type ResponseFlag } from "../response-flags.ts";
 import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
-import { describeNoEndpoints, type LoadBalancer } from "./concrete.ts";
-import { forwardToEndpoint } from "./endpoint.ts";
+import type { RequestRecord, WorkloadLabels } from "../telemetry/records.ts";
+import type { Resilience } from "./cluster-state.ts";
+import type { LoadBalancer } from "./concrete.ts";
+import { forwardWithRetries, type OutboundRun } from "./exchange.ts";
 import { decideFault, holdRequest, type FaultDecision } from "./fault.ts";
 import { describeNoRoute, findRoute, pickCluster } from "./logical.ts";
 import { routingTableFor, type CompiledCluster, type CompiledRoute } from "./routing-table.ts";
@@ -23,17 +24,36 @@ export type OutboundDeps = {
   currentSnapshot: () => Snapshot | null;
   balancer: LoadBalancer;
   telemetry: Telemetry;
-  agent: http.Agent;
+  /** Per-cluster breakers, pools, outlier detection and retry budget, shared by every listener of the sidecar. */
+  resilience: Resilience;
+  /** This workload, as the peer-metadata header and the records' source describe it. */
+  source: WorkloadLabels;
+  /** The precomputed x-trellis-peer-metadata value (endpoint.ts formatPeerMetadata). */
+  peerMetadata: string;
   /** Gateway mode: the incoming request gets a SERVER span, and the CLIENT span is its child. */
   serverSpan: boolean;
 };
 
-/** One request on its way through the layers. */
-type Exchange = { req: http.IncomingMessage; res: http.ServerResponse; method: string; path: string; client: Span; parent: Context };
+/** One request on its way through the layers, and what the record at its end says. */
+type Exchange = {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  method: string;
+  path: string;
+  client: Span;
+  parent: Context;
+  startTimeMs: number;
+  namespace: string;
+  route: CompiledRoute | null;
+  run: OutboundRun | null;
+  /** The flag of a local answer given before any attempt (NR, UH, FI, DI…). */
+  localFlag: ResponseFlag | null;
+};
 
 export function createOutboundHandler(deps: OutboundDeps): http.RequestListener {
   const { upstream, telemetry, serverSpan } = deps;
   return (req, res) => {
+    const startTimeMs = Date.now();
     const method = req.method ?? "GET";
     const path = pathOf(req.url);
     let parent = telemetry.extract(req.headers);
@@ -42,10 +62,12 @@ export function createOutboundHandler(deps: OutboundDeps): http.RequestListener 
       : null;
     if (server) parent = contextWithSpan(parent, server);
     const client = telemetry.startHttpSpan({ kind: "client", method, path, serverAddress: upstream, upstreamService: upstream, parent });
+    const x: Exchange = { req, res, method, path, client, parent, startTimeMs, namespace: deps.source.namespace, route: null, run: null, localFlag: null };
 
-    void routeRequest(deps, { req, res, method, path, client, parent }).then((end) => {
-      telemetry.endHttpSpan(client, end);
+    void routeRequest(deps, x).then((end) => {
+      if (x.run === null || !x.run.firstSpanEnded) telemetry.endHttpSpan(client, end);
       if (server) telemetry.endHttpSpan(server, end);
+      telemetry.recordRequest(buildRecord(deps, x, end));
     });
   };
 }
@@ -55,55 +77,105 @@ function routeRequest(deps: OutboundDeps, x: Exchange): Promise<ExchangeOutcome>
   const { upstream } = deps;
   const snapshot = deps.currentSnapshot();
   const table = snapshot === null ? null : routingTableFor(snapshot);
-  if (table === null) return answerLocally(x.res, localReply("NR", `no config from the control plane yet, so no route to "${upstream}"`));
+  if (snapshot === null || table === null) return answerLocally(x, localReply("NR", `no config from the control plane yet, so no route to "${upstream}"`));
+  x.namespace = snapshot.namespace;
   const host = table.virtualHosts.get(upstream);
   const route = host === undefined ? null : findRoute(host, x.path, x.method, x.req.headers);
-  if (route === null) return answerLocally(x.res, localReply("NR", describeNoRoute(upstream, host, x.method, x.path)));
+  if (route === null) return answerLocally(x, localReply("NR", describeNoRoute(upstream, host, x.method, x.path)));
+  x.route = route;
   if (route.name !== undefined) x.client.setAttribute("trellis.route_name", route.name);
 
   const cluster = pickCluster(route);
   // The config store only accepts snapshots whose routes have a destination with weight, so this is defensive.
-  if (cluster === null) return answerLocally(x.res, localReply("UH", `route ${route.label} has no destination`));
+  if (cluster === null) return answerLocally(x, localReply("UH", `route ${route.label} has no destination`));
   x.client.setAttribute("trellis.cluster", cluster.name);
   if (cluster.subset !== null) x.client.setAttribute("trellis.destination_subset", cluster.subset);
 
   if (route.fault === undefined) return forwardToCluster(deps, x, route, cluster);
   const fault = decideFault(route.fault);
   if (fault.delayMs > 0) return forwardAfterDelay(deps, x, route, cluster, fault);
-  if (fault.abortStatus !== null) return answerLocally(x.res, faultAbortReply(fault.abortStatus, route.label));
+  if (fault.abortStatus !== null) return answerLocally(x, faultAbortReply(fault.abortStatus, route.label));
   return forwardToCluster(deps, x, route, cluster);
 }
 
-/** Concrete layer: an endpoint of the cluster, held as in flight until the exchange ends. */
-function forwardToCluster(deps: OutboundDeps, x: Exchange, route: CompiledRoute, cluster: CompiledCluster): Promise<ExchangeOutcome> {
-  const { balancer } = deps;
-  const endpoint = balancer.pick(cluster);
-  if (endpoint === null) return answerLocally(x.res, localReply("UH", describeNoEndpoints(cluster)));
-  const exchange = forwardToEndpoint({
+/** Concrete and endpoint layers: the attempt loop, with breakers, outlier detection, retries and mirroring. */
+async function forwardToCluster(deps: OutboundDeps, x: Exchange, route: CompiledRoute, cluster: CompiledCluster): Promise<ExchangeOutcome> {
+  const run: OutboundRun = {
     req: x.req,
     res: x.res,
-    endpoint,
-    clientSpan: x.client,
+    method: x.method,
+    path: x.path,
+    route,
+    cluster,
+    firstSpan: x.client,
+    firstSpanEnded: false,
     parent: x.parent,
-    telemetry: deps.telemetry,
-    agent: deps.agent,
-    timeoutMs: route.timeoutMs,
-  });
-  return exchange.then((end) => {
-    balancer.release(endpoint);
-    return end;
-  });
+    attempts: 0,
+    endpoint: null,
+    flags: [],
+    requestId: null,
+    requestBytes: 0,
+    responseBytes: 0,
+    mtls: false,
+  };
+  x.run = run;
+  const status = await forwardWithRetries(deps, run);
+  return { status, flag: run.flags[0] ?? null };
 }
 
 /** The fault's delay, then its abort or the real exchange; DI marks the delay unless a later flag says more. */
 async function forwardAfterDelay(deps: OutboundDeps, x: Exchange, route: CompiledRoute, cluster: CompiledCluster, fault: FaultDecision): Promise<ExchangeOutcome> {
   const callerStayed = await holdRequest(x.res, fault.delayMs);
-  if (!callerStayed) return { status: null, flag: "DC" };
-  const end = fault.abortStatus === null ? await forwardToCluster(deps, x, route, cluster) : await answerLocally(x.res, faultAbortReply(fault.abortStatus, route.label));
-  return end.flag === null ? { status: end.status, flag: "DI" } : end;
+  if (!callerStayed) {
+    x.localFlag = "DC";
+    return { status: null, flag: "DC" };
+  }
+  const end = fault.abortStatus === null ? await forwardToCluster(deps, x, route, cluster) : await answerLocally(x, faultAbortReply(fault.abortStatus, route.label));
+  if (end.flag !== null) return end;
+  x.localFlag = "DI";
+  return { status: end.status, flag: "DI" };
 }
 
-function answerLocally(res: http.ServerResponse, reply: LocalReply): Promise<ExchangeOutcome> {
-  sendLocalReply(res, reply);
-  return waitForExchange(res, reply.flag);
+function answerLocally(x: Exchange, reply: LocalReply): Promise<ExchangeOutcome> {
+  x.localFlag = reply.flag;
+  sendLocalReply(x.res, reply);
+  return waitForExchange(x.res, reply.flag);
+}
+
+function buildRecord(deps: OutboundDeps, x: Exchange, end: ExchangeOutcome): RequestRecord {
+  const { req, run } = x;
+  const endpoint = run?.endpoint ?? null;
+  const flags: ResponseFlag[] = run === null ? [] : [...run.flags];
+  if (x.localFlag !== null && !flags.includes(x.localFlag)) flags.push(x.localFlag);
+  if (flags.length === 0 && end.flag !== null) flags.push(end.flag);
+  const cluster = run?.cluster ?? null;
+  const contentType = req.headers["content-type"];
+  return {
+    reporter: "source",
+    protocol: typeof contentType === "string" && contentType.startsWith("application/grpc") ? "grpc" : "http",
+    httpVersion: `HTTP/${req.httpVersion === "2.0" ? "2" : req.httpVersion}`,
+    method: x.method,
+    path: req.url ?? "/",
+    authority: req.headers.host ?? "",
+    requestId: run?.requestId ?? (typeof req.headers["x-request-id"] === "string" ? req.headers["x-request-id"] : null),
+    userAgent: req.headers["user-agent"] ?? null,
+    startTimeMs: x.startTimeMs,
+    durationMs: Date.now() - x.startTimeMs,
+    status: end.status,
+    grpcStatus: null,
+    flags,
+    requestBytes: run?.requestBytes ?? 0,
+    responseBytes: run?.responseBytes ?? 0,
+    attempts: run?.attempts ?? 0,
+    upstreamHost: endpoint?.address ?? null,
+    upstreamCluster: cluster?.name ?? null,
+    routeName: x.route === null ? null : (x.route.name ?? x.route.label),
+    source: deps.source,
+    destination:
+      endpoint === null ? null : { workload: endpoint.workloadId, app: endpoint.labels.app ?? cluster?.service ?? deps.upstream, version: endpoint.labels.version ?? endpoint.version, namespace: x.namespace },
+    destinationService: cluster?.service ?? deps.upstream,
+    sourcePrincipal: null,
+    destinationPrincipal: null,
+    mtls: run?.mtls ?? false,
+  };
 }

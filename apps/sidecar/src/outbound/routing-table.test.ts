@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { testCluster, testEndpoint, testRoute, testSnapshot } from "../testing/snapshots.ts";
+import { ISTIO_DEFAULT_RETRY_POLICY } from "./retry-policy.ts";
 import { compileRoutingTable, routingTableFor } from "./routing-table.ts";
 
 const orders = () =>
@@ -71,5 +72,25 @@ describe("compileRoutingTable", () => {
       expect.stringMatching(/^virtualHosts\[0\]\.routes\[2\]\.match\[0\]\.uri\.regex: "\[" is not a regular expression/),
       'virtualHosts[1]: upstream "a" has more than one virtual host',
     ]);
+  });
+
+  it("compiles each route's retry policy (Istio's default when none is given) and its mirror cluster", () => {
+    const snapshot = testSnapshot({
+      clusters: [testCluster("order-service", null, [testEndpoint("o1")]), testCluster("shadow", null, [testEndpoint("s1", "127.0.0.1:15002")])],
+      virtualHosts: [
+        {
+          upstream: "order-service",
+          routes: [
+            testRoute("order-service", { retries: { attempts: 4, perTryTimeoutMs: 50, retryOn: ["5xx", "reset"] }, mirror: { cluster: "shadow", percentage: 25 } }),
+            testRoute("order-service", { mirror: { cluster: "shadow", percentage: 0 } }),
+          ],
+        },
+      ],
+    });
+    const [retried, plain] = routingTableFor(snapshot)?.virtualHosts.get("order-service")?.routes ?? [];
+    expect(retried?.retry).toMatchObject({ retries: 4, perTryTimeoutMs: 50, on5xx: true, onReset: true, onGatewayError: false });
+    expect(retried?.mirror).toMatchObject({ cluster: { name: "shadow" }, percentage: 25 });
+    expect(plain?.retry).toBe(ISTIO_DEFAULT_RETRY_POLICY);
+    expect(plain?.mirror).toBeUndefined();
   });
 });

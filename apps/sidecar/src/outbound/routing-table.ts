@@ -4,6 +4,7 @@
 import type { Endpoint, RouteAction, Snapshot, TrafficPolicy } from "@trellis/mesh-config";
 import type { ForwardTarget } from "../proxy/forward.ts";
 import { compileMatch, type CompiledMatch } from "./match.ts";
+import { compileRetryPolicy, type RetryPolicy } from "./retry-policy.ts";
 
 /** An endpoint with its address parsed and its description for local replies built once, not per request. */
 export type CompiledEndpoint = Endpoint & { target: ForwardTarget; description: string };
@@ -30,6 +31,10 @@ export type CompiledRoute = {
   /** Undefined when the route has no timeout. */
   timeoutMs: number | undefined;
   fault: RouteAction["fault"];
+  /** The route's retries, or Istio's default policy when it gives none. */
+  retry: RetryPolicy;
+  /** The cluster mirrored to and the share of requests, when the route mirrors (the cluster is in the snapshot). */
+  mirror: { cluster: CompiledCluster; percentage: number } | undefined;
   /** The route as pushed, for the policies later layers read (retries, mirror). */
   action: RouteAction;
 };
@@ -114,8 +119,20 @@ function compileRoute(route: RouteAction, { upstream, where, routeIndex, cluster
     // Envoy and Istio read a zero timeout as "no timeout", not "fail at once".
     timeoutMs: route.timeoutMs === 0 ? undefined : route.timeoutMs,
     fault: route.fault,
+    retry: compileRetryPolicy(route.retries),
+    mirror: compileMirror(route, where, clusters, errors),
     action: route,
   };
+}
+
+function compileMirror(route: RouteAction, where: string, clusters: ReadonlyMap<string, CompiledCluster>, errors: string[]): CompiledRoute["mirror"] {
+  if (route.mirror === undefined || route.mirror.percentage === 0) return undefined;
+  const cluster = clusters.get(route.mirror.cluster);
+  if (cluster === undefined) {
+    errors.push(`${where}.mirror: cluster "${route.mirror.cluster}" is not in the snapshot's clusters`);
+    return undefined;
+  }
+  return { cluster, percentage: route.mirror.percentage };
 }
 
 function compileEndpoint(endpoint: Endpoint): CompiledEndpoint {

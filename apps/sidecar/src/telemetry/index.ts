@@ -1,14 +1,21 @@
-// Spans for every proxied request, with the official OpenTelemetry SDK: one provider per sidecar (not the global
-// one, so several sidecars can share a process in tests), batched OTLP/HTTP protobuf export in the background so
-// a slow or absent collector never delays a request, and W3C trace context in and out.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, defaultTextMapSetter, trace, type Context, type Span } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+// The sidecar's telemetry, built once per sidecar: spans (traces.ts), Istio metrics pre-aggregated in place
+// (metric-store.ts) and exported over OTLP and /stats/prometheus (metrics-export.ts), and one access-log record
+// per request (access-log.ts). Everything exports in the background through bounded queues; a slow or absent
+// collector never delays a request, and what is dropped instead is counted (trellis_telemetry_dropped_total).
+import { SpanKind, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
+import type { Logger } from "@opentelemetry/api-logs";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, TracerProvider, type SpanProcessor } from "@opentelemetry/sdk-trace";
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
+import type { SpanProcessor } from "@opentelemetry/sdk-trace";
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { isErrorStatus, type ResponseFlag } from "../response-flags.ts";
+import { buildRequestAttributes, buildTcpAttributes, formatRequestLine, formatTcpLine, severityOf } from "./access-log.ts";
+import { createAccessLogger } from "./log-export.ts";
+import { createMetricStore } from "./metric-store.ts";
+import { createMetricsExport } from "./metrics-export.ts";
 import type { ClusterEvent, RequestRecord, TcpRecord } from "./records.ts";
+import { setRecordAttributes } from "./span-attributes.ts";
+import { collectStats, type Stat } from "./stats-text.ts";
+import { createTracerProvider, extractContext, injectContext } from "./traces.ts";
 
 export type TelemetryIdentity = { service: string; namespace: string; version: string; workload: string };
 
@@ -24,36 +31,55 @@ export type HttpSpanStart = {
   parent: Context;
 };
 
-export type HttpSpanEnd = { status: number | null; flag: ResponseFlag | null };
+export type HttpSpanEnd = {
+  status: number | null;
+  flag: ResponseFlag | null;
+  /** The request's finished record, when the caller has it: its fields become the span's final attributes. */
+  record?: RequestRecord;
+};
+
+export type TelemetrySettings = {
+  /** Share of traces started here that are sampled, 0..1 (a caller's decision is kept). Default 1. */
+  traceSampling?: number;
+  /** How often metrics are pushed over OTLP. Default 10 s. */
+  metricsExportIntervalMs?: number;
+  /** One OTLP log record per request. Default on. */
+  accessLog?: boolean;
+};
 
 export type Telemetry = {
-  /** The trace context the caller sent (or an empty one, which starts a new trace). */
+  /** The trace context the caller sent, W3C or B3 (or an empty one, which starts a new trace). */
   extract: (headers: IncomingHttpHeaders) => Context;
   /** Writes traceparent (and tracestate) for the span in `context` into outgoing headers. */
   inject: (context: Context, headers: OutgoingHttpHeaders) => void;
   startHttpSpan: (start: HttpSpanStart) => Span;
   endHttpSpan: (span: Span, end: HttpSpanEnd) => void;
-  /** One finished HTTP/gRPC request: Istio metrics and the access-log record (issue 4, telemetry helper). */
+  /** One finished HTTP/gRPC request: Istio metrics and the access-log record. */
   recordRequest: (record: RequestRecord) => void;
   /** One finished TCP connection (plain TCP pass-through, WebSocket after the upgrade). */
   recordTcp: (record: TcpRecord) => void;
   /** A resilience event on a cluster (retry, overflow, ejection, …). */
   recordClusterEvent: (cluster: string, event: ClusterEvent) => void;
-  /** Flushes queued spans, waiting at most `timeoutMs`. */
+  /** GET /stats/prometheus. */
+  servePrometheus: (req: IncomingMessage, res: ServerResponse) => void;
+  /** GET /stats: Envoy-style counters. */
+  stats: () => Stat[];
+  /** Flushes queued spans, logs and metrics, waiting at most `timeoutMs`. */
   shutdown: (timeoutMs: number) => Promise<void>;
 };
-
-const propagator = new W3CTraceContextPropagator();
 
 export function createTelemetry({
   identity,
   otlpEndpoint,
   spanProcessors = [],
+  settings = {},
 }: {
   identity: TelemetryIdentity;
   otlpEndpoint: string;
   spanProcessors?: SpanProcessor[];
+  settings?: TelemetrySettings;
 }): Telemetry {
+  const endpoint = otlpEndpoint.replace(/\/+$/, "");
   const resource = defaultResource().merge(
     resourceFromAttributes({
       "service.name": identity.service,
@@ -62,15 +88,22 @@ export function createTelemetry({
       "service.instance.id": identity.workload,
     }),
   );
-  const exporter = new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/+$/, "")}/v1/traces` });
-  // A full queue drops spans rather than blocking; one-second batches keep the dashboard close to live.
-  const batch = new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000, maxQueueSize: 8_192, maxExportBatchSize: 512 });
-  const provider = new TracerProvider({ resource, spanProcessors: [batch, ...spanProcessors] });
+  const store = createMetricStore();
+  const provider = createTracerProvider({
+    resource,
+    otlpEndpoint: endpoint,
+    samplingRatio: settings.traceSampling ?? 1,
+    spanProcessors,
+    onDrop: (reason, count) => store.countDropped("spans", reason, count),
+  });
   const tracer = provider.getTracer("@trellis/sidecar");
+  const metrics = createMetricsExport({ resource, otlpEndpoint: endpoint, intervalMs: settings.metricsExportIntervalMs ?? 10_000, store });
+  const accessLog = settings.accessLog === false ? null : createAccessLogger({ resource, otlpEndpoint: endpoint, onDrop: (reason, count) => store.countDropped("logs", reason, count) });
+  const logger: Logger | null = accessLog?.logger ?? null;
 
   return {
-    extract: (headers) => propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter),
-    inject: (context, headers) => propagator.inject(context, headers, defaultTextMapSetter),
+    extract: extractContext,
+    inject: injectContext,
 
     startHttpSpan({ kind, method, path, serverAddress, serverPort, upstreamService, parent }) {
       const attributes: Record<string, string | number> = {
@@ -84,27 +117,50 @@ export function createTelemetry({
       return tracer.startSpan(method, { kind: kind === "server" ? SpanKind.SERVER : SpanKind.CLIENT, attributes }, parent);
     },
 
-    endHttpSpan(span, { status, flag }) {
-      if (status !== null) span.setAttribute("http.response.status_code", status);
-      if (flag !== null) span.setAttribute("trellis.response_flags", flag);
-      if (isErrorStatus(status)) {
-        span.setAttribute("error.type", flag ?? (status === null ? "no_response" : String(status)));
-        span.setStatus({ code: SpanStatusCode.ERROR });
+    endHttpSpan(span, { status, flag, record }) {
+      // An unsampled span records nothing; skip the attribute work.
+      if (span.isRecording()) {
+        if (status !== null) span.setAttribute("http.response.status_code", status);
+        if (flag !== null) span.setAttribute("trellis.response_flags", flag);
+        if (record !== undefined) setRecordAttributes(span, record);
+        if (isErrorStatus(status)) {
+          span.setAttribute("error.type", flag ?? (status === null ? "no_response" : String(status)));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
       }
       span.end();
     },
 
-    // Wired to metrics and access logs by the telemetry work of issue 4 (in progress).
-    recordRequest: () => {},
-    recordTcp: () => {},
-    recordClusterEvent: () => {},
+    recordRequest(record) {
+      store.recordRequest(record);
+      if (logger === null) return;
+      logger.emit({
+        timestamp: record.startTimeMs,
+        ...severityOf(record.status),
+        body: formatRequestLine(record),
+        attributes: buildRequestAttributes(record),
+      });
+    },
+
+    recordTcp(record) {
+      store.recordTcp(record);
+      if (logger === null) return;
+      // A TCP connection has no status: WARN when the proxy flagged it (UF, UC, DC…), like a 5xx for HTTP.
+      const severity = severityOf(record.flags.length > 0 ? null : 0);
+      logger.emit({ timestamp: record.startTimeMs, ...severity, body: formatTcpLine(record), attributes: buildTcpAttributes(record) });
+    },
+
+    recordClusterEvent: (cluster, event) => store.recordClusterEvent(cluster, event),
+    servePrometheus: (req, res) => metrics.servePrometheus(req, res),
+    stats: () => collectStats(store),
 
     async shutdown(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, timeoutMs);
       });
-      await Promise.race([provider.shutdown().catch(() => {}), timeout]);
+      const flushed = Promise.all([provider.shutdown(), metrics.shutdown(), accessLog?.shutdown()].map((p) => Promise.resolve(p).catch(() => {})));
+      await Promise.race([flushed, timeout]);
       clearTimeout(timer);
     },
   };

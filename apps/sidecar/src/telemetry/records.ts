@@ -52,6 +52,21 @@ export type RequestRecord = {
   destinationPrincipal: string | null;
   /** Istio's `connection_security_policy`: "mutual_tls" or "none". */
   mtls: boolean;
+
+  // Optional access-log fields (Istio's default format); "-" in the log when absent.
+  /** x-forwarded-for as received. */
+  xForwardedFor?: string | null;
+  /** Envoy's %RESPONSE_CODE_DETAILS%, e.g. "via_upstream", "route_not_found", "rbac_access_denied". */
+  responseCodeDetails?: string | null;
+  /** Envoy's x-envoy-upstream-service-time: ms from sending upstream to the first response byte. */
+  upstreamServiceTimeMs?: number | null;
+  /** ip:port this side used to reach the upstream (the last attempt). */
+  upstreamLocalAddress?: string | null;
+  /** ip:port the request arrived on / came from. */
+  downstreamLocalAddress?: string | null;
+  downstreamRemoteAddress?: string | null;
+  /** TLS SNI the caller asked for, on mTLS inbound. */
+  requestedServerName?: string | null;
 };
 
 export type TcpRecord = {
@@ -70,6 +85,11 @@ export type TcpRecord = {
   sourcePrincipal: string | null;
   destinationPrincipal: string | null;
   mtls: boolean;
+  /** Optional access-log fields, as on RequestRecord. */
+  downstreamLocalAddress?: string | null;
+  downstreamRemoteAddress?: string | null;
+  upstreamLocalAddress?: string | null;
+  requestedServerName?: string | null;
 };
 
 /**

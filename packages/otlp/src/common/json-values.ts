@@ -72,7 +72,7 @@ export function readInt64(value: unknown, path: string): bigint {
   return readInteger(value, path, INT64_RANGE, "an integer string or number (signed 64-bit)");
 }
 
-function readDouble(value: unknown, path: string): number {
+export function readDouble(value: unknown, path: string): number {
   if (typeof value === "number") return value;
   // Proto3 JSON writes non-finite doubles as these strings, and numeric strings are accepted for doubles too.
   if (value === "NaN" || value === "Infinity" || value === "-Infinity") return Number(value);
@@ -103,7 +103,7 @@ function isSet(value: unknown): boolean {
   return value !== undefined && value !== null;
 }
 
-function readAnyValue(value: unknown, path: string, depth: number): AttributeValue {
+export function readAnyValue(value: unknown, path: string, depth: number): AttributeValue {
   if (depth > MAX_VALUE_DEPTH) throw badJson(path, `nests values deeper than ${MAX_VALUE_DEPTH} levels`);
   const anyValue = readObject(value, path);
   if (!anyValue) return null;

@@ -28,7 +28,7 @@ export function toAttributes(keyValues: readonly WireKeyValue[]): Attributes {
   return Object.fromEntries(keyValues.map((kv) => [cleanString(kv.key), toAttributeValue(kv.value)]));
 }
 
-function toAttributeValue(value: WireAnyValue | null | undefined): AttributeValue {
+export function toAttributeValue(value: WireAnyValue | null | undefined): AttributeValue {
   switch (value?.value) {
     case "stringValue":
       return cleanString(value.stringValue ?? "");

@@ -1,7 +1,7 @@
 // The subset of opentelemetry-proto v1 (and google.rpc.Status) that ingest decodes and answers with, embedded
 // as .proto text so the package needs no files at run time. Field numbers are copied from the upstream files;
 // fields we do not read (entity refs, profiles' string indexes) are left out and skipped as unknown on decode.
-// Issue 5 adds metrics and logs here.
+// Metrics and logs: the messages the metrics and logs decoders read (exemplars are skipped as unknown fields).
 
 const COMMON_PROTO = `
 syntax = "proto3";
@@ -149,6 +149,159 @@ message ExportTracePartialSuccess {
 }
 `;
 
+const METRICS_PROTO = `
+syntax = "proto3";
+
+package opentelemetry.proto.metrics.v1;
+
+message ResourceMetrics {
+  opentelemetry.proto.resource.v1.Resource resource = 1;
+  repeated ScopeMetrics scope_metrics = 2;
+  string schema_url = 3;
+}
+
+message ScopeMetrics {
+  opentelemetry.proto.common.v1.InstrumentationScope scope = 1;
+  repeated Metric metrics = 2;
+  string schema_url = 3;
+}
+
+message Metric {
+  string name = 1;
+  string description = 2;
+  string unit = 3;
+  oneof data {
+    Gauge gauge = 5;
+    Sum sum = 7;
+    Histogram histogram = 9;
+    ExponentialHistogram exponential_histogram = 10;
+    Summary summary = 11;
+  }
+}
+
+message Gauge {
+  repeated NumberDataPoint data_points = 1;
+}
+
+message Sum {
+  repeated NumberDataPoint data_points = 1;
+  int32 aggregation_temporality = 2;
+  bool is_monotonic = 3;
+}
+
+message Histogram {
+  repeated HistogramDataPoint data_points = 1;
+  int32 aggregation_temporality = 2;
+}
+
+message ExponentialHistogram {
+  repeated ExponentialHistogramDataPoint data_points = 1;
+  int32 aggregation_temporality = 2;
+}
+
+message Summary {
+  repeated SummaryDataPoint data_points = 1;
+}
+
+message NumberDataPoint {
+  repeated opentelemetry.proto.common.v1.KeyValue attributes = 7;
+  fixed64 start_time_unix_nano = 2;
+  fixed64 time_unix_nano = 3;
+  oneof value {
+    double as_double = 4;
+    sfixed64 as_int = 6;
+  }
+  uint32 flags = 8;
+}
+
+message HistogramDataPoint {
+  repeated opentelemetry.proto.common.v1.KeyValue attributes = 9;
+  fixed64 start_time_unix_nano = 2;
+  fixed64 time_unix_nano = 3;
+  fixed64 count = 4;
+  optional double sum = 5;
+  repeated fixed64 bucket_counts = 6;
+  repeated double explicit_bounds = 7;
+  uint32 flags = 10;
+  optional double min = 11;
+  optional double max = 12;
+}
+
+message ExponentialHistogramDataPoint {
+  repeated opentelemetry.proto.common.v1.KeyValue attributes = 1;
+  fixed64 start_time_unix_nano = 2;
+  fixed64 time_unix_nano = 3;
+  fixed64 count = 4;
+  optional double sum = 5;
+  sint32 scale = 6;
+  fixed64 zero_count = 7;
+  uint32 flags = 10;
+  optional double min = 12;
+  optional double max = 13;
+}
+
+message SummaryDataPoint {
+  repeated opentelemetry.proto.common.v1.KeyValue attributes = 7;
+  fixed64 start_time_unix_nano = 2;
+  fixed64 time_unix_nano = 3;
+  fixed64 count = 4;
+  double sum = 5;
+  uint32 flags = 8;
+}
+`;
+
+const METRICS_SERVICE_PROTO = `
+syntax = "proto3";
+
+package opentelemetry.proto.collector.metrics.v1;
+
+message ExportMetricsServiceRequest {
+  repeated opentelemetry.proto.metrics.v1.ResourceMetrics resource_metrics = 1;
+}
+`;
+
+const LOGS_PROTO = `
+syntax = "proto3";
+
+package opentelemetry.proto.logs.v1;
+
+message ResourceLogs {
+  opentelemetry.proto.resource.v1.Resource resource = 1;
+  repeated ScopeLogs scope_logs = 2;
+  string schema_url = 3;
+}
+
+message ScopeLogs {
+  opentelemetry.proto.common.v1.InstrumentationScope scope = 1;
+  repeated LogRecord log_records = 2;
+  string schema_url = 3;
+}
+
+message LogRecord {
+  fixed64 time_unix_nano = 1;
+  fixed64 observed_time_unix_nano = 11;
+  int32 severity_number = 2;
+  string severity_text = 3;
+  opentelemetry.proto.common.v1.AnyValue body = 5;
+  repeated opentelemetry.proto.common.v1.KeyValue attributes = 6;
+  uint32 dropped_attributes_count = 7;
+  fixed32 flags = 8;
+  bytes trace_id = 9;
+  bytes span_id = 10;
+  string event_name = 12;
+}
+`;
+
+const LOGS_SERVICE_PROTO = `
+syntax = "proto3";
+
+package opentelemetry.proto.collector.logs.v1;
+
+message ExportLogsServiceRequest {
+  repeated opentelemetry.proto.logs.v1.ResourceLogs resource_logs = 1;
+}
+`;
+
 // OTLP/HTTP error bodies are a google.rpc.Status (details are never sent, so Any is left out).
 const RPC_STATUS_PROTO = `
 syntax = "proto3";
@@ -161,4 +314,14 @@ message Status {
 }
 `;
 
-export const OTLP_PROTO_FILES = [COMMON_PROTO, RESOURCE_PROTO, TRACE_PROTO, TRACE_SERVICE_PROTO, RPC_STATUS_PROTO] as const;
+export const OTLP_PROTO_FILES = [
+  COMMON_PROTO,
+  RESOURCE_PROTO,
+  TRACE_PROTO,
+  TRACE_SERVICE_PROTO,
+  METRICS_PROTO,
+  METRICS_SERVICE_PROTO,
+  LOGS_PROTO,
+  LOGS_SERVICE_PROTO,
+  RPC_STATUS_PROTO,
+] as const;

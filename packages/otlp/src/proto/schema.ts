@@ -2,6 +2,7 @@
 // their decoders return (protobufjs is reflection-based, so these shapes are declared here, next to the schema).
 import protobuf from "protobufjs";
 import { OTLP_PROTO_FILES } from "./otlp-proto.ts";
+import type { WireExportLogsServiceRequest, WireExportMetricsServiceRequest } from "./wire-metrics-logs.ts";
 
 /** int64/fixed64 as protobufjs returns them: a Long when the `long` package is present (it is a dependency). */
 export type WireLong = { low: number; high: number } | number;
@@ -50,6 +51,8 @@ root.resolveAll();
 const exportTraceServiceRequest = root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest");
 const exportTraceServiceResponse = root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse");
 const rpcStatus = root.lookupType("google.rpc.Status");
+const exportMetricsServiceRequest = root.lookupType("opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest");
+const exportLogsServiceRequest = root.lookupType("opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest");
 
 /** Throws protobufjs's own error (with the wire offset) on a malformed body. */
 export function decodeExportTraceServiceRequest(body: Uint8Array): WireExportTraceServiceRequest {
@@ -64,4 +67,13 @@ export function encodeExportTraceServiceResponse(partialSuccess?: { rejectedSpan
 
 export function encodeRpcStatus(status: { code: number; message: string }): Uint8Array {
   return rpcStatus.encode(rpcStatus.fromObject(status)).finish();
+}
+
+/** As decodeExportTraceServiceRequest; the shape is declared in wire-metrics-logs.ts. */
+export function decodeExportMetricsServiceRequest(body: Uint8Array): WireExportMetricsServiceRequest {
+  return exportMetricsServiceRequest.decode(body) as unknown as WireExportMetricsServiceRequest;
+}
+
+export function decodeExportLogsServiceRequest(body: Uint8Array): WireExportLogsServiceRequest {
+  return exportLogsServiceRequest.decode(body) as unknown as WireExportLogsServiceRequest;
 }

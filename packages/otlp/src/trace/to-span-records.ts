@@ -106,7 +106,7 @@ function isKnown(value: number, values: Readonly<Record<string, number>>): boole
   return Object.values(values).includes(value);
 }
 
-function readService(attributes: Attributes): Pick<SpanRecord, "serviceName" | "serviceNamespace" | "serviceVersion"> {
+export function readService(attributes: Attributes): Pick<SpanRecord, "serviceName" | "serviceNamespace" | "serviceVersion"> {
   return {
     serviceName: toText(attributes["service.name"]) ?? "unknown_service",
     serviceNamespace: toText(attributes["service.namespace"]),

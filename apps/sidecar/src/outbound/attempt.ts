@@ -1,0 +1,78 @@
+// One upstream attempt of an outbound request: issued on the cluster's pool, fed the (replayable) body, and
+// settled as soon as the response head arrives or the attempt fails — nothing is written downstream here, so the
+// retry loop can still discard the answer and try again.
+import type http from "node:http";
+import { TLSSocket } from "node:tls";
+import type { CompiledEndpoint } from "./routing-table.ts";
+import type { BodyReplay } from "./body-replay.ts";
+import type { ClusterPool } from "./pools.ts";
+import type { AttemptFailure } from "./retry-policy.ts";
+
+/** Istio's default connect timeout (DestinationRule connectionPool.tcp.connectTimeout). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+export type AttemptResult =
+  | { kind: "response"; upstream: http.ClientRequest; response: http.IncomingMessage }
+  | { kind: "failure"; failure: AttemptFailure; detail: string; upstream: http.ClientRequest | null };
+
+export type AttemptRequest = {
+  pool: ClusterPool;
+  /** Whether the request waits in the pool for a connection (counted as pending until it gets one). */
+  pending: boolean;
+  endpoint: CompiledEndpoint;
+  method: string;
+  path: string;
+  headers: http.OutgoingHttpHeaders;
+  body: BodyReplay;
+  perTryTimeoutMs: number | undefined;
+  connectTimeoutMs: number | undefined;
+};
+
+/** Sends one attempt; `abandon` (set by the caller) lets the route deadline or a departed caller end it early. */
+export function sendAttempt(a: AttemptRequest, register: (abandon: () => void) => void): Promise<AttemptResult> {
+  return new Promise((resolve) => {
+    const { target } = a.endpoint;
+    const upstream = a.pool.request({ host: target.host, port: target.port, method: a.method, path: a.path, headers: a.headers }, a.pending);
+    let settled = false;
+    let connected = false;
+    let perTry: NodeJS.Timeout | undefined;
+    let connectTimer: NodeJS.Timeout | undefined;
+
+    const settle = (result: AttemptResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(perTry);
+      clearTimeout(connectTimer);
+      if (result.kind === "failure") {
+        a.body.detach();
+        upstream.destroy();
+      }
+      resolve(result);
+    };
+    register(() => settle({ kind: "failure", failure: "reset", detail: "abandoned", upstream: null }));
+
+    upstream.on("socket", (socket) => {
+      if (!socket.connecting) {
+        connected = true; // a pooled keep-alive connection
+        return;
+      }
+      const connectTimeoutMs = a.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+      connectTimer = setTimeout(() => settle({ kind: "failure", failure: "connect-failure", detail: `no connection within ${connectTimeoutMs} ms`, upstream: null }), connectTimeoutMs);
+      // Over mTLS the connection is only made once the handshake (and the peer's SPIFFE ID check) passed: a failed
+      // handshake is a connect failure (503 UF), not a reset.
+      socket.once(socket instanceof TLSSocket ? "secureConnect" : "connect", () => {
+        connected = true;
+        clearTimeout(connectTimer);
+      });
+    });
+    upstream.on("response", (response) => settle({ kind: "response", upstream, response }));
+    upstream.on("error", (error: NodeJS.ErrnoException) => {
+      settle({ kind: "failure", failure: connected ? "reset" : "connect-failure", detail: error.code ?? error.message, upstream: null });
+    });
+    if (a.perTryTimeoutMs !== undefined) {
+      const ms = a.perTryTimeoutMs;
+      perTry = setTimeout(() => settle({ kind: "failure", failure: "per-try-timeout", detail: `no response within the per-try timeout of ${ms} ms`, upstream: null }), ms);
+    }
+    if (!a.body.sendTo(upstream)) settle({ kind: "failure", failure: "reset", detail: "the request body is too large to send again", upstream: null });
+  });
+}

@@ -1,0 +1,36 @@
+// The telemetry record of one HTTP/2 (or gRPC) exchange, from its request headers and outcome; the parts only
+// the caller knows (reporter, cluster, endpoint, workloads, principals) come in `where`.
+import type { IncomingHttpHeaders } from "node:http2";
+import type { RequestRecord } from "../telemetry/records.ts";
+import type { H2Outcome } from "./h2-forward.ts";
+
+export type H2RecordWhere = Pick<
+  RequestRecord,
+  "reporter" | "attempts" | "upstreamHost" | "upstreamCluster" | "routeName" | "source" | "destination" | "destinationService" | "sourcePrincipal" | "destinationPrincipal" | "mtls"
+>;
+
+/** `requestId` is the one sent on (the sidecar sets one when the caller did not). */
+export function buildH2Record(headers: IncomingHttpHeaders, requestId: unknown, grpc: boolean, startTimeMs: number, outcome: H2Outcome, where: H2RecordWhere): RequestRecord {
+  return {
+    ...where,
+    protocol: grpc ? "grpc" : "http",
+    httpVersion: "HTTP/2",
+    method: headers[":method"] ?? "GET",
+    path: headers[":path"] ?? "/",
+    authority: headers[":authority"] ?? "",
+    requestId: typeof requestId === "string" ? requestId : firstValue(headers["x-request-id"]),
+    userAgent: headers["user-agent"] ?? null,
+    startTimeMs,
+    durationMs: Date.now() - startTimeMs,
+    status: outcome.status,
+    grpcStatus: outcome.grpcStatus,
+    flags: outcome.flag === null ? [] : [outcome.flag],
+    requestBytes: outcome.requestBytes,
+    responseBytes: outcome.responseBytes,
+  };
+}
+
+function firstValue(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return typeof value === "string" ? value : (value[0] ?? null);
+}
