@@ -15,6 +15,8 @@ export type BenchEnvironment = {
   url: string;
   pid: number;
   logFile: string;
+  /** The control plane's TRELLIS_JOIN_SECRET, for minting join tokens (POST /v1/join-tokens). */
+  joinSecret: string;
   readRss: () => { rssMb: number; hwmMb: number };
   stop: () => Promise<void>;
 };
@@ -42,6 +44,7 @@ export async function startEnvironment(log: (line: string) => void): Promise<Ben
     const port = await findFreePort();
     const logFile = join(workDir, "control-plane.log");
     const output = createWriteStream(logFile);
+    const joinSecret = randomBytes(32).toString("hex");
     // TRELLIS_BENCH_NODE_FLAGS: extra node flags for the control plane, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const nodeFlags = (process.env.TRELLIS_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
     const child = spawn(process.execPath, [...nodeFlags, join(controlPlaneDir, "dist/main.js")], {
@@ -50,7 +53,7 @@ export async function startEnvironment(log: (line: string) => void): Promise<Ben
         DATABASE_URL: databaseUrl,
         TRELLIS_CONTROL_PLANE_PORT: String(port),
         TRELLIS_CA_DIR: join(workDir, "ca"),
-        TRELLIS_JOIN_SECRET: randomBytes(32).toString("hex"),
+        TRELLIS_JOIN_SECRET: joinSecret,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -60,7 +63,7 @@ export async function startEnvironment(log: (line: string) => void): Promise<Ben
     const url = `http://127.0.0.1:${port}`;
     await waitForHealth(url, child, logFile);
     const pid = child.pid ?? 0;
-    return { url, pid, logFile, readRss: () => readRss(pid), stop };
+    return { url, pid, logFile, joinSecret, readRss: () => readRss(pid), stop };
   } catch (error) {
     await stop();
     throw error;

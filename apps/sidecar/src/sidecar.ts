@@ -15,13 +15,13 @@ import type { Logger, SidecarOptions } from "./options.ts";
 import { createLoadBalancer } from "./outbound/concrete.ts";
 import { createResilience } from "./outbound/cluster-state.ts";
 import { describeClusters } from "./outbound/clusters-admin.ts";
-import { formatPeerMetadata } from "./outbound/endpoint.ts";
 import { createOutboundHandler } from "./outbound/handler.ts";
 import { answerBadInput } from "./proxy/client-error.ts";
 import { createProtocols } from "./proxy/protocols.ts";
 import { createTelemetry } from "./telemetry/index.ts";
 import { createMeshListener, type MeshListener } from "./transport/listener.ts";
 import { createMeshTls } from "./transport/mesh-tls.ts";
+import { encodePeerMetadata } from "./transport/peer-metadata.ts";
 import { createUpstreamTls } from "./transport/upstream-tls.ts";
 
 const LOOPBACK = "127.0.0.1";
@@ -72,7 +72,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   // by every outbound listener.
   const resilience = createResilience({ upstreamTls, currentSnapshot, recordClusterEvent: telemetry.recordClusterEvent, retryBudgetPercent: options.retryBudgetPercent });
   const source = { workload: options.workload, app: options.service, version: options.version, namespace: options.namespace };
-  const outboundCommon = { currentSnapshot, balancer, telemetry, resilience, source, peerMetadata: formatPeerMetadata(source) };
+  const outboundCommon = { currentSnapshot, balancer, telemetry, resilience, source, peerMetadata: encodePeerMetadata(source) };
   // HTTP/2 and gRPC, WebSocket, TCP pass-through and the forward proxy (proxy/protocols.ts).
   const protocols = createProtocols({ currentSnapshot, balancer, telemetry, upstreamTls, self: source, log });
   let inbound: MeshListener | null = null;

@@ -4,14 +4,7 @@
 // TLS are the cluster pool's (pools.ts); the attempt itself is attempt.ts.
 import type http from "node:http";
 import { toUpstreamHeaders } from "../proxy/headers.ts";
-
-/** Who sent a request, as the peer's inbound reads it: `workload=<id>;app=<service>;version=<v>;namespace=<ns>`. */
-export const PEER_METADATA_HEADER = "x-trellis-peer-metadata";
-
-/** Precomputed once per sidecar, so no request formats it. */
-export function formatPeerMetadata({ workload, app, version, namespace }: { workload: string; app: string; version: string; namespace: string }): string {
-  return `workload=${workload};app=${app};version=${version};namespace=${namespace}`;
-}
+import { PEER_METADATA_HEADER } from "../transport/peer-metadata.ts";
 
 /** The headers every attempt of this request starts from (each attempt adds its own traceparent). */
 export function buildUpstreamHeaders(req: http.IncomingMessage, peerMetadata: string): http.OutgoingHttpHeaders {

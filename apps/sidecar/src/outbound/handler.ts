@@ -28,7 +28,7 @@ export type OutboundDeps = {
   resilience: Resilience;
   /** This workload, as the peer-metadata header and the records' source describe it. */
   source: WorkloadLabels;
-  /** The precomputed x-trellis-peer-metadata value (endpoint.ts formatPeerMetadata). */
+  /** The precomputed x-trellis-peer-metadata value (transport/peer-metadata.ts encodePeerMetadata). */
   peerMetadata: string;
   /** Gateway mode: the incoming request gets a SERVER span, and the CLIENT span is its child. */
   serverSpan: boolean;
