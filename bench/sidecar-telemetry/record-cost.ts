@@ -1,62 +1,53 @@
 // CPU per request of the sidecar's telemetry as the data path calls it: recordRequest (Istio metrics pre-aggregated
 // in place + one access-log record) and a client span, against the budget of ≤ ~15 µs per request at 1,000 rps.
-// Run: npx tsx bench/sidecar-telemetry/record-cost.ts   (exports go to a closed port; failures are only counted)
+// Run: npx tsx bench/sidecar-telemetry/record-cost.ts   (exports go to a loopback sink in a child process)
 import { ROOT_CONTEXT } from "@opentelemetry/api";
-import { createTelemetry } from "../../apps/sidecar/src/telemetry/index.ts";
-import type { RequestRecord } from "../../apps/sidecar/src/telemetry/records.ts";
+import { spawn } from "node:child_process";
+import { createTelemetry, type Telemetry } from "../../apps/sidecar/src/telemetry/index.ts";
+import { makeBenchRecord } from "./bench-record.ts";
 
-const record = (i: number): RequestRecord => ({
-  reporter: "source",
-  protocol: "http",
-  httpVersion: "HTTP/1.1",
-  method: "GET",
-  path: `/cart/${i % 100}`,
-  authority: "cart",
-  requestId: `req-${i}`,
-  userAgent: "wrk",
-  startTimeMs: Date.now(),
-  durationMs: (i % 40) + 0.4,
-  status: i % 10 === 0 ? 503 : 200,
-  grpcStatus: null,
-  flags: i % 10 === 0 ? ["UF", "URX"] : [],
-  requestBytes: 1024,
-  responseBytes: 2048,
-  attempts: 1,
-  upstreamHost: "127.0.0.1:15101",
-  upstreamCluster: "cart",
-  routeName: "default",
-  source: { workload: "checkout-v1", app: "checkout", version: "v1", namespace: "shop" },
-  destination: { workload: "cart-v1", app: "cart", version: "v1", namespace: "shop" },
-  destinationService: "cart",
-  sourcePrincipal: "spiffe://trellis.local/ns/shop/sa/checkout",
-  destinationPrincipal: "spiffe://trellis.local/ns/shop/sa/cart",
-  mtls: true,
-});
+const record = makeBenchRecord;
 
-function measure(name: string, iterations: number, fn: (i: number) => void, warmUp = 2_000): void {
-  for (let i = 0; i < warmUp; i += 1) fn(i);
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * CPU of `iterations` requests, including the batches they fill being encoded and sent: the loop yields every 64
+ * requests (as a server between requests) so the batch processors export while it runs, and the final flush is
+ * counted. `make` builds a fresh Telemetry; a first one is used for warm-up only.
+ */
+async function measure(name: string, iterations: number, make: () => Telemetry, fn: (t: Telemetry, i: number) => void, warmUp = 4_096): Promise<void> {
+  const warm = make();
+  for (let i = 0; i < warmUp; i += 1) {
+    fn(warm, i);
+    if (i % 64 === 63) await yieldToLoop();
+  }
+  await warm.shutdown(2_000);
+  const t = make();
   const start = process.cpuUsage();
-  for (let i = 0; i < iterations; i += 1) fn(i);
+  for (let i = 0; i < iterations; i += 1) {
+    fn(t, i);
+    if (i % 64 === 63) await yieldToLoop();
+  }
+  await t.shutdown(5_000);
   const used = process.cpuUsage(start);
   console.log(`${name}: ${((used.user + used.system) / iterations).toFixed(2)} µs CPU per request`);
 }
 
 const identity = { service: "checkout", namespace: "shop", version: "v1", workload: "checkout-v1" };
-const endpoint = "http://127.0.0.1:9";
-// Warm-up + N stays below the export queues (8,192) so nothing is dropped and the measured path is the full one:
-// each batch of 512 is serialised (protobuf) synchronously when it fills, inside the measured loop.
-const N = 6_000;
-const metricsOnly = createTelemetry({ identity, otlpEndpoint: endpoint, settings: { accessLog: false, traceSampling: 0 } });
-measure("metrics only (recordRequest, access log off)", 200_000, (i) => metricsOnly.recordRequest(record(i)), 20_000);
-const withLog = createTelemetry({ identity, otlpEndpoint: endpoint, settings: { traceSampling: 0 } });
-measure("metrics + access-log record", N, (i) => withLog.recordRequest(record(i)));
-const all = createTelemetry({ identity, otlpEndpoint: endpoint });
-measure("metrics + access log + sampled client span", N, (i) => {
+// A loopback sink in a child process (its CPU is not counted) answers every export, as a collector would.
+const sinkCode = `require("http").createServer((q, s) => { q.resume(); q.on("end", () => { s.writeHead(200); s.end(); }); }).listen(0, "127.0.0.1", function () { console.log(this.address().port); });`;
+const sink = spawn(process.execPath, ["-e", sinkCode], { stdio: ["ignore", "pipe", "inherit"] });
+const port = await new Promise<string>((resolve) => sink.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString().trim())));
+const endpoint = `http://127.0.0.1:${port}`;
+const N = 20_000;
+await measure("metrics only (recordRequest, access log off)", 200_000, () => createTelemetry({ identity, otlpEndpoint: endpoint, settings: { accessLog: false, traceSampling: 0 } }), (t, i) => t.recordRequest(record(i)), 20_000);
+await measure("metrics + access-log record", N, () => createTelemetry({ identity, otlpEndpoint: endpoint, settings: { traceSampling: 0 } }), (t, i) => t.recordRequest(record(i)));
+await measure("metrics + access log + sampled client span", N, () => createTelemetry({ identity, otlpEndpoint: endpoint }), (t, i) => {
   const r = record(i);
-  const span = all.startHttpSpan({ kind: "client", method: "GET", path: r.path, serverAddress: "cart", upstreamService: "cart", parent: ROOT_CONTEXT });
-  all.inject(ROOT_CONTEXT, {});
-  all.endHttpSpan(span, { status: r.status, flag: null, record: r });
-  all.recordRequest(r);
+  const span = t.startHttpSpan({ kind: "client", method: "GET", path: r.path, serverAddress: "cart", upstreamService: "cart", parent: ROOT_CONTEXT });
+  t.inject(ROOT_CONTEXT, {});
+  t.endHttpSpan(span, { status: r.status, flag: null, record: r });
+  t.recordRequest({ ...r, spanContext: span.spanContext() });
 });
-await Promise.all([metricsOnly.shutdown(100), withLog.shutdown(100), all.shutdown(100)]);
+sink.kill();
 process.exit(0);

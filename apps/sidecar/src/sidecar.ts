@@ -74,7 +74,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const source = { workload: options.workload, app: options.service, version: options.version, namespace: options.namespace };
   const outboundCommon = { currentSnapshot, balancer, telemetry, resilience, source, peerMetadata: encodePeerMetadata(source) };
   // HTTP/2 and gRPC, WebSocket, TCP pass-through and the forward proxy (proxy/protocols.ts).
-  const protocols = createProtocols({ currentSnapshot, balancer, telemetry, upstreamTls, self: source, log });
+  const protocols = createProtocols({ currentSnapshot, balancer, telemetry, resilience, upstreamTls, self: source, log });
   let inbound: MeshListener | null = null;
   const drain = createDrainTracker();
   const admin = createAdminServer({

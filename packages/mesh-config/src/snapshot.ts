@@ -26,7 +26,21 @@ export const routeMatchSchema = z.object({
   headers: z.record(z.string(), stringMatchSchema).optional(),
 });
 
-export const retryOnSchema = z.enum(["5xx", "gateway-error", "connect-failure", "retriable-4xx", "reset", "refused-stream"]);
+export const retryOnSchema = z.enum([
+  "5xx",
+  "gateway-error",
+  "connect-failure",
+  "retriable-4xx",
+  "reset",
+  "reset-before-request",
+  "refused-stream",
+  "retriable-status-codes",
+  "cancelled",
+  "deadline-exceeded",
+  "internal",
+  "resource-exhausted",
+  "unavailable",
+]);
 
 export const routeActionSchema = z.object({
   /** Istio route name, when given (for telemetry and /config_dump). */
@@ -36,7 +50,16 @@ export const routeActionSchema = z.object({
   /** Weighted backends; weights are integers summing to 100 (a single backend has weight 100). */
   destinations: z.array(z.object({ cluster: z.string().min(1), weight: z.number().int().min(0).max(100) })).min(1),
   timeoutMs: durationMs.optional(),
-  retries: z.object({ attempts: z.number().int().nonnegative(), perTryTimeoutMs: durationMs.optional(), retryOn: z.array(retryOnSchema) }).optional(),
+  retries: z
+    .object({
+      attempts: z.number().int().nonnegative(),
+      perTryTimeoutMs: durationMs.optional(),
+      /** gRPC conditions (cancelled, unavailable, …) apply to gRPC responses only, by their grpc-status. */
+      retryOn: z.array(retryOnSchema),
+      /** With `retriable-status-codes`: the statuses it retries; left out when there are none (compact JSON). */
+      retriableStatusCodes: z.array(z.number().int().min(100).max(599)).optional(),
+    })
+    .optional(),
   fault: z
     .object({
       delay: z.object({ fixedDelayMs: durationMs, percentage }).optional(),

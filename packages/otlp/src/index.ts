@@ -6,3 +6,4 @@ export { decodeMetricsRequest } from "./metrics/decode-metrics-request.ts";
 export type { DecodedMetrics, MetricKind, MetricPointRecord, Temporality } from "./metrics/metric-record.ts";
 export { decodeLogsRequest } from "./logs/decode-logs-request.ts";
 export type { DecodedLogs, LogEntry } from "./logs/log-record.ts";
+export * from "./encode/index.ts";

@@ -2,13 +2,12 @@
 // with the join token and renewed (new key, new CSR) at half-life. When the CA cannot be reached the sidecar keeps
 // its current certificate and retries with backoff until that certificate expires. The rest of the sidecar reads
 // the current material and hears about rotations through onRotate (mTLS builds its TLS contexts from it).
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { computeBackoff, DEFAULT_BACKOFF, type BackoffOptions } from "../backoff.ts";
 import type { Logger } from "../options.ts";
 import { createKeyAndCsr } from "./csr.ts";
 import { buildSpiffeId, readTokenClaims } from "./join-token.ts";
 import { computeRenewalDelay } from "./rotation.ts";
-import { x509 } from "./x509.ts";
 
 export const CERTIFICATES_PATH = "/v1/certificates";
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -160,24 +159,31 @@ async function readIssued(text: string, { spiffeId, keyPem, publicKeyDer }: { sp
     throw new Error("the mesh CA answered without a [leaf, root] certificateChain");
   }
   const [leafPem, rootPem] = chain as [string, string];
-  const leaf = new x509.X509Certificate(leafPem);
-  const root = new x509.X509Certificate(rootPem);
-  if (!Buffer.from(leaf.publicKey.rawData).equals(publicKeyDer)) throw new Error("the mesh CA returned a certificate for another key");
-  const sans = leaf.getExtension(x509.SubjectAlternativeNameExtension)?.names.toJSON() ?? [];
-  if (sans.length !== 1 || sans[0]?.type !== "url" || sans[0].value !== spiffeId) {
-    throw new Error(`the mesh CA returned a certificate for ${sans.map((name) => name.value).join(", ") || "no SAN"}, not ${spiffeId}`);
+  // node:crypto parses what we need; an X.509 library would cost every sidecar ~20 MB of RSS for these few fields.
+  let leaf: X509Certificate;
+  let root: X509Certificate;
+  try {
+    [leaf, root] = [new X509Certificate(leafPem), new X509Certificate(rootPem)];
+  } catch (error) {
+    throw new Error(`the mesh CA returned a certificate chain that does not parse: ${(error as Error).message}`, { cause: error });
   }
-  if (!(await leaf.verify({ publicKey: root.publicKey, signatureOnly: true }))) throw new Error("the returned leaf is not signed by the returned root");
+  if (!leaf.publicKey.export({ type: "spki", format: "der" }).equals(publicKeyDer)) throw new Error("the mesh CA returned a certificate for another key");
+  // e.g. "URI:spiffe://cluster.local/ns/default/sa/catalog"; several names are comma-separated.
+  const sans = leaf.subjectAltName === undefined ? [] : leaf.subjectAltName.split(", ");
+  if (sans.length !== 1 || sans[0] !== `URI:${spiffeId}`) {
+    throw new Error(`the mesh CA returned a certificate for ${sans.join(", ") || "no SAN"}, not ${spiffeId}`);
+  }
+  if (!leaf.verify(root.publicKey)) throw new Error("the returned leaf is not signed by the returned root");
   return {
     spiffeId,
     certPem: leafPem,
     chainPem: [leafPem, rootPem],
     keyPem,
     rootPem,
-    serialNumber: leaf.serialNumber,
-    notBefore: leaf.notBefore,
-    notAfter: leaf.notAfter,
-    rootFingerprint: createHash("sha256").update(Buffer.from(root.rawData)).digest("hex"),
+    serialNumber: leaf.serialNumber.toLowerCase(),
+    notBefore: new Date(leaf.validFrom),
+    notAfter: new Date(leaf.validTo),
+    rootFingerprint: createHash("sha256").update(root.raw).digest("hex"),
   };
 }
 

@@ -84,6 +84,7 @@ export function createInboundHandler({ appPort, telemetry, agent, currentSnapsho
         mtls: peer.mtls,
         xForwardedFor: firstHeader(req.headers["x-forwarded-for"]),
         responseCodeDetails: flag === "RBAC" ? "rbac_access_denied_matched_policy" : forwarded && flag === null ? "via_upstream" : null,
+        spanContext: span.spanContext(),
       };
       telemetry.recordRequest(record);
       telemetry.endHttpSpan(span, { status, flag, record });
@@ -116,15 +117,8 @@ export function createInboundHandler({ appPort, telemetry, agent, currentSnapsho
     // The app sees this SERVER span as its parent (as behind Envoy), so calls it makes while handling the request,
     // when it copies traceparent onto them, nest under this hop in the trace.
     telemetry.inject(contextWithSpan(parent, span), headers);
-    countBytes(req, res, x);
-    void forwardRequest({ req, res, target, headers, agent, describeTarget }).then((end) => finish(end.status, end.flag, true, requestId));
+    void forwardRequest({ req, res, target, headers, agent, describeTarget, bytes: x }).then((end) => finish(end.status, end.flag, true, requestId));
   };
-}
-
-/** Body bytes each way: the caller's as they stream in, the app's as they are piped out. */
-function countBytes(req: http.IncomingMessage, res: http.ServerResponse, x: Exchange): void {
-  req.on("data", (chunk: Buffer) => (x.requestBytes += chunk.length));
-  res.once("pipe", (source: NodeJS.ReadableStream) => source.on("data", (chunk: Buffer) => (x.responseBytes += chunk.length)));
 }
 
 function flagList(flag: ResponseFlag | null): readonly ResponseFlag[] {

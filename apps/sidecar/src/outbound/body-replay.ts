@@ -1,27 +1,34 @@
 // The caller's request body for every attempt of one request: streamed into the current attempt as it arrives
 // (with backpressure), while a copy of its chunks is kept so a retry can send it again. Bodies over the buffer
 // limit stop being kept, which makes the request no longer retriable (Envoy's per-request buffer limit).
+// Works for HTTP/1.1 (IncomingMessage → ClientRequest) and HTTP/2 streams (ServerHttp2Stream → ClientHttp2Stream).
 import type http from "node:http";
+import type { Readable, Writable } from "node:stream";
 
 /** Envoy's default per_request_buffer_limit_bytes for retries and mirroring. */
 export const RETRY_BUFFER_LIMIT = 1024 * 1024;
 
+/** The caller's request: an HTTP/1.x IncomingMessage, or an HTTP/2 server stream (endAfterHeaders: no body). */
+export type BodySource = Readable & { httpVersionMajor?: number; headers?: http.IncomingHttpHeaders; endAfterHeaders?: boolean };
+
 export type BodyReplay = {
   /** Sends the body so far into `upstream`, then the rest as it comes; false when it can no longer be replayed. */
-  sendTo: (upstream: http.ClientRequest) => boolean;
+  sendTo: (upstream: Writable) => boolean;
   /** Stops feeding the current attempt (it failed); the body waits, paused, for the next one. */
   detach: () => void;
   /** Whether a further attempt could still be sent the whole body. */
   replayable: () => boolean;
   /** Also feeds every chunk to a mirror request (fire-and-forget: no backpressure, dropped when it lags). */
-  mirrorTo: (mirror: http.ClientRequest) => void;
+  mirrorTo: (mirror: Writable) => void;
   /** No further attempt will come: drop the copy and let the rest of the body drain (keeps the connection usable). */
   discard: () => void;
+  /** The current attempt is the final one: drop the copy, keep streaming the rest into it (HTTP/2 bidi streams). */
+  commit: () => void;
   bytes: () => number;
 };
 
 /** `keep` false: no retry can happen, so nothing is kept and the body simply streams (the fast path). */
-export function createBodyReplay(req: http.IncomingMessage, keep: boolean, limit = RETRY_BUFFER_LIMIT): BodyReplay {
+export function createBodyReplay(req: BodySource, keep: boolean, limit = RETRY_BUFFER_LIMIT): BodyReplay {
   if (hasNoBody(req)) return NO_BODY;
   let chunks: Buffer[] | null = keep ? [] : null;
   let buffered = 0;
@@ -29,8 +36,8 @@ export function createBodyReplay(req: http.IncomingMessage, keep: boolean, limit
   let ended = false;
   let started = false;
   let sentAny = false;
-  let current: http.ClientRequest | null = null;
-  let mirror: http.ClientRequest | null = null;
+  let current: Writable | null = null;
+  let mirror: Writable | null = null;
 
   const resume = () => req.resume();
   const onData = (chunk: Buffer) => {
@@ -46,6 +53,12 @@ export function createBodyReplay(req: http.IncomingMessage, keep: boolean, limit
     }
     if (current === null) return;
     sentAny = true;
+    // HTTP/1.x: the whole body is in and this is its last chunk, so end(chunk) sends it with the request head (if
+    // that has not gone yet) and the end of the message in one write, one TLS record.
+    if ((req as { complete?: boolean }).complete === true && req.readableLength === 0) {
+      current.end(chunk);
+      return;
+    }
     if (!current.write(chunk)) {
       req.pause();
       current.once("drain", resume);
@@ -97,6 +110,9 @@ export function createBodyReplay(req: http.IncomingMessage, keep: boolean, limit
       chunks = null;
       if (started) req.resume();
     },
+    commit() {
+      chunks = null;
+    },
     bytes: () => bytes,
   };
 }
@@ -114,11 +130,17 @@ const NO_BODY: BodyReplay = {
     mirror.end();
   },
   discard: () => {},
+  commit: () => {},
   bytes: () => 0,
 };
 
-/** HTTP/1.x framing (RFC 9112 §6.3): a request without Content-Length or Transfer-Encoding has no body. */
-function hasNoBody(req: http.IncomingMessage): boolean {
+/**
+ * HTTP/1.x framing (RFC 9112 §6.3): a request without Content-Length or Transfer-Encoding has no body; HTTP/2: the
+ * request's HEADERS frame ended the stream.
+ */
+function hasNoBody(req: BodySource): boolean {
+  if (req.endAfterHeaders === true) return true;
   const { headers } = req;
-  return req.httpVersionMajor === 1 && headers["transfer-encoding"] === undefined && (headers["content-length"] === undefined || headers["content-length"] === "0");
+  if (req.httpVersionMajor !== 1 || headers === undefined) return false;
+  return headers["transfer-encoding"] === undefined && (headers["content-length"] === undefined || headers["content-length"] === "0");
 }

@@ -6,6 +6,7 @@ import type http from "node:http";
 import { trace, type Context, type Span } from "@opentelemetry/api";
 import { RESPONSE_FLAGS_HEADER, localReply, type LocalReply, type ResponseFlag } from "../response-flags.ts";
 import { toDownstreamHeaders } from "../proxy/headers.ts";
+import { relayBody } from "../proxy/relay.ts";
 import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
 import { sendAttempt, type AttemptResult } from "./attempt.ts";
 import { createBodyReplay, type BodyReplay } from "./body-replay.ts";
@@ -212,7 +213,7 @@ function retryParent(run: OutboundRun): Context {
 }
 
 /** Prefers an endpoint this request has not tried (Envoy's previous_hosts predicate), never an ejected one. */
-function pickEndpoint(balancer: LoadBalancer, cluster: CompiledCluster, state: ClusterState, tried: readonly CompiledEndpoint[]): CompiledEndpoint | null {
+export function pickEndpoint(balancer: LoadBalancer, cluster: CompiledCluster, state: ClusterState, tried: readonly CompiledEndpoint[]): CompiledEndpoint | null {
   const anyEjected = state.outlier.ejectedCount() > 0;
   if (!anyEjected && tried.length === 0) return balancer.pick(cluster);
   const now = Date.now();
@@ -267,8 +268,7 @@ function deliver(run: OutboundRun, flow: Flow, upstream: http.ClientRequest, res
   const headers = toDownstreamHeaders(response.headers);
   if (run.flags.length > 0) headers[RESPONSE_FLAGS_HEADER] = run.flags.join(",");
   res.writeHead(response.statusCode ?? 502, response.statusMessage, headers);
-  response.on("data", (chunk: Buffer) => (run.responseBytes += chunk.length));
-  response.pipe(res);
+  relayBody(response, res, run);
   const cut = () => {
     if (res.writableFinished) return;
     addFlag(run, flow.timedOut ? "UT" : "UC");

@@ -177,5 +177,6 @@ function buildRecord(deps: OutboundDeps, x: Exchange, end: ExchangeOutcome): Req
     sourcePrincipal: null,
     destinationPrincipal: null,
     mtls: run?.mtls ?? false,
+    spanContext: x.client.spanContext(),
   };
 }

@@ -19,7 +19,10 @@ export type Admission = "ready" | "pending";
 export type ClusterPool = {
   /** Whether a request to `target` would get a connection at once (an idle one, or a new one within the limit). */
   admission: (target: ForwardTarget) => Admission;
-  /** Issues a request on the current agent; `pending` marks it as waiting for a connection until it gets one. */
+  /**
+   * Issues a request on the current agent; `pending` marks it as waiting for a connection until it gets one.
+   * `options` is the caller's per-request object and gets the agent set on it.
+   */
   request: (options: http.RequestOptions, pending: boolean) => http.ClientRequest;
   /** Whether requests go out over mTLS now. */
   secure: () => boolean;
@@ -59,7 +62,8 @@ export function createClusterPool(clusterName: string, upstreamTls: UpstreamTls,
   const requestsOnSocket = new WeakMap<Socket, number>();
 
   const build = (key: string, tls: ReturnType<UpstreamTls>): Generation => {
-    const options: http.AgentOptions = { keepAlive: true, scheduling: "lifo" };
+    // noDelay: heads and bodies go out as whole writes already; Nagle would only hold the next one back.
+    const options: http.AgentOptions = { keepAlive: true, scheduling: "lifo", noDelay: true };
     if (limits.maxConnections !== undefined) options.maxTotalSockets = limits.maxConnections;
     if (limits.idleTimeoutMs !== undefined && limits.idleTimeoutMs > 0) options.timeout = limits.idleTimeoutMs;
     const agent = tls === null ? new http.Agent(options) : new https.Agent({ ...options, ...tls.options });
@@ -113,9 +117,11 @@ export function createClusterPool(clusterName: string, upstreamTls: UpstreamTls,
         waiting = false;
         pending -= 1;
       };
-      const req = (generation.secure ? https : http).request({ ...options, agent: generation.agent });
+      options.agent = generation.agent; // the caller's own options object (see the type): no copy per request
+      const req = (generation.secure ? https : http).request(options);
       if (isPending) evictIdleElsewhere(generation.agent, options);
-      req.on("socket", (socket) => {
+      // Only a request waiting for a connection, or a per-connection request limit, needs to see its socket.
+      if (isPending || limits.maxRequestsPerConnection !== undefined) req.on("socket", (socket) => {
         stopWaiting();
         const perConnection = limits.maxRequestsPerConnection;
         if (perConnection === undefined) return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileRetryPolicy, computeRetryBackoff, isRetriableFailure, isRetriableStatus, ISTIO_DEFAULT_RETRY_POLICY } from "./retry-policy.ts";
+import { compileRetryPolicy, computeRetryBackoff, isRetriableFailure, isRetriableGrpcStatus, isRetriableStatus, ISTIO_DEFAULT_RETRY_POLICY } from "./retry-policy.ts";
 
 describe("compileRetryPolicy", () => {
   it("uses Istio's default (2 retries on connect-failure, refused-stream and 503) when the route has none", () => {
@@ -11,6 +11,16 @@ describe("compileRetryPolicy", () => {
     expect(isRetriableFailure(policy, "connect-failure")).toBe(true);
     expect(isRetriableFailure(policy, "refused-stream")).toBe(true);
     expect(isRetriableFailure(policy, "reset")).toBe(false);
+    // gRPC unavailable (14) and cancelled (1), nothing else.
+    expect([14, 1, 0, 4, 13, null].map((g) => isRetriableGrpcStatus(policy, g))).toEqual([true, true, false, false, false, false]);
+  });
+
+  it("compiles a retries block without retryOn (as the snapshot gives it) to the same decisions as the default", () => {
+    const policy = compileRetryPolicy({ attempts: 2, retryOn: ["connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"], retriableStatusCodes: [503] });
+    const { retries, perTryTimeoutMs, ...decisions } = policy;
+    const { retries: r, perTryTimeoutMs: p, ...defaults } = ISTIO_DEFAULT_RETRY_POLICY;
+    expect([retries, perTryTimeoutMs]).toEqual([r, p]);
+    expect(decisions).toEqual(defaults);
   });
 
   it("reads attempts, a zero per-try timeout as none, and the retryOn list", () => {
@@ -44,6 +54,33 @@ describe("retry decisions", () => {
     expect([isRetriableFailure(on("connect-failure"), "connect-failure"), isRetriableFailure(on("connect-failure"), "reset")]).toEqual([true, false]);
     expect([isRetriableFailure(on("reset"), "reset"), isRetriableFailure(on("reset"), "connect-failure"), isRetriableStatus(on("reset"), 503)]).toEqual([true, false, false]);
     expect([isRetriableFailure(on("refused-stream"), "refused-stream"), isRetriableFailure(on("refused-stream"), "reset")]).toEqual([true, false]);
+  });
+});
+
+describe("status codes, gRPC conditions and reset-before-request", () => {
+  const policy = (retryOn: Parameters<typeof compileRetryPolicy>[0] & object) => compileRetryPolicy(retryOn);
+
+  it("retriable-status-codes retries exactly the listed statuses, and nothing without the condition", () => {
+    const listed = policy({ attempts: 2, retryOn: ["retriable-status-codes"], retriableStatusCodes: [503, 429] });
+    expect([503, 429, 500, 502, 409].map((s) => isRetriableStatus(listed, s))).toEqual([true, true, false, false, false]);
+    const off = policy({ attempts: 2, retryOn: ["5xx"], retriableStatusCodes: [429] });
+    expect(isRetriableStatus(off, 429)).toBe(false);
+  });
+
+  it("maps each gRPC condition to its grpc-status and leaves HTTP statuses alone", () => {
+    const each = { cancelled: 1, "deadline-exceeded": 4, "resource-exhausted": 8, internal: 13, unavailable: 14 } as const;
+    for (const [condition, grpcStatus] of Object.entries(each)) {
+      const p = policy({ attempts: 1, retryOn: [condition as keyof typeof each] });
+      expect(isRetriableGrpcStatus(p, grpcStatus)).toBe(true);
+      expect([0, 2, 5, 14, 1].filter((g) => g !== grpcStatus).some((g) => isRetriableGrpcStatus(p, g))).toBe(false);
+      expect(isRetriableStatus(p, 503)).toBe(false);
+    }
+    expect(isRetriableGrpcStatus(policy({ attempts: 1, retryOn: ["5xx"] }), 14)).toBe(false);
+  });
+
+  it("reset-before-request retries a reset (always before the response head here) but not a per-try timeout", () => {
+    const p = policy({ attempts: 1, retryOn: ["reset-before-request"] });
+    expect([isRetriableFailure(p, "reset"), isRetriableFailure(p, "per-try-timeout"), isRetriableFailure(p, "connect-failure")]).toEqual([true, false, false]);
   });
 });
 

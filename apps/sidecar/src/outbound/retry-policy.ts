@@ -22,17 +22,24 @@ export type RetryPolicy = {
   onConnectFailure: boolean;
   onRetriable4xx: boolean;
   onReset: boolean;
+  /** Envoy ≥1.29 `reset-before-request`: a reset before any response byte, as `reset` but not a per-try timeout. */
+  onResetBeforeRequest: boolean;
   onRefusedStream: boolean;
-  /** Istio's `retriable-status-codes` with its default list [503]; only the built-in default policy sets it. */
-  on503: boolean;
+  /** `retriable-status-codes`: the statuses it retries (empty when the condition is off). A few at most. */
+  retriableStatusCodes: readonly number[];
+  /** The gRPC conditions as a bit per grpc-status (1 << status); 0 when none is on. */
+  grpcStatusMask: number;
 };
+
+/** Envoy's x-envoy-retry-grpc-on conditions and the grpc-status each retries. */
+const GRPC_CONDITIONS: Readonly<Record<string, number>> = { cancelled: 1, "deadline-exceeded": 4, "resource-exhausted": 8, internal: 13, unavailable: 14 };
 
 /**
  * Istio's retry policy when a VirtualService route gives none (pilot `retry.DefaultPolicy()`): 2 attempts on
- * `connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes` with retriable status 503.
- * `unavailable` and `cancelled` are gRPC statuses, which reach a sidecar as HTTP 503 / a reset stream of the same
- * request, so 503 and refused-stream cover them here. Envoy's previous-hosts predicate comes with it (the attempt
- * loop prefers an endpoint it has not tried yet).
+ * `connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes` with retriable status 503 — the
+ * same as a `retries` block without `retryOn` compiles to (snapshot routes.ts). The gRPC conditions apply to gRPC
+ * responses only. Envoy's previous-hosts predicate comes with it (the attempt loop prefers an endpoint it has not
+ * tried yet).
  */
 export const ISTIO_DEFAULT_RETRY_POLICY: RetryPolicy = {
   retries: 2,
@@ -42,14 +49,18 @@ export const ISTIO_DEFAULT_RETRY_POLICY: RetryPolicy = {
   onConnectFailure: true,
   onRetriable4xx: false,
   onReset: false,
+  onResetBeforeRequest: false,
   onRefusedStream: true,
-  on503: true,
+  retriableStatusCodes: [503],
+  grpcStatusMask: (1 << 14) | (1 << 1),
 };
 
 /** Compiled once per snapshot (routing-table.ts), so a request never reads the raw retryOn list. */
 export function compileRetryPolicy(retries: RouteAction["retries"]): RetryPolicy {
   if (retries === undefined) return ISTIO_DEFAULT_RETRY_POLICY;
-  const on = new Set(retries.retryOn);
+  const on = new Set<string>(retries.retryOn);
+  let grpcStatusMask = 0;
+  for (const [condition, grpcStatus] of Object.entries(GRPC_CONDITIONS)) if (on.has(condition)) grpcStatusMask |= 1 << grpcStatus;
   return {
     retries: retries.attempts,
     // Like the route timeout, a zero per-try timeout means "none".
@@ -59,8 +70,10 @@ export function compileRetryPolicy(retries: RouteAction["retries"]): RetryPolicy
     onConnectFailure: on.has("connect-failure"),
     onRetriable4xx: on.has("retriable-4xx"),
     onReset: on.has("reset"),
+    onResetBeforeRequest: on.has("reset-before-request"),
     onRefusedStream: on.has("refused-stream"),
-    on503: false,
+    retriableStatusCodes: on.has("retriable-status-codes") ? [...new Set(retries.retriableStatusCodes ?? [])] : [],
+    grpcStatusMask,
   };
 }
 
@@ -69,9 +82,20 @@ export function isRetriableStatus(policy: RetryPolicy, status: number): boolean 
   if (status >= 500) {
     if (policy.on5xx) return true;
     if (policy.onGatewayError && (status === 502 || status === 503 || status === 504)) return true;
-    return policy.on503 && status === 503;
-  }
-  return policy.onRetriable4xx && status === 409;
+  } else if (policy.onRetriable4xx && status === 409) return true;
+  const codes = policy.retriableStatusCodes;
+  for (let i = 0; i < codes.length; i += 1) if (codes[i] === status) return true;
+  return false;
+}
+
+/**
+ * Whether a gRPC response's grpc-status (from its headers: a trailers-only response) is one of the policy's gRPC
+ * conditions. Callers ask only for gRPC responses (content-type application/grpc); null (no grpc-status in the
+ * headers, so the status comes in trailers after the body) is never retried, as in Envoy.
+ */
+export function isRetriableGrpcStatus(policy: RetryPolicy, grpcStatus: number | null): boolean {
+  if (grpcStatus === null || policy.grpcStatusMask === 0 || grpcStatus < 0 || grpcStatus > 16) return false;
+  return (policy.grpcStatusMask & (1 << grpcStatus)) !== 0;
 }
 
 /**
@@ -84,7 +108,8 @@ export function isRetriableFailure(policy: RetryPolicy, failure: AttemptFailure)
     case "connect-failure":
       return policy.onConnectFailure || policy.on5xx || policy.onGatewayError;
     case "reset":
-      return policy.onReset || policy.on5xx || policy.onGatewayError;
+      // Every reset an attempt reports came before the response head (after it, the response is delivered).
+      return policy.onReset || policy.onResetBeforeRequest || policy.on5xx || policy.onGatewayError;
     case "refused-stream":
       return policy.onRefusedStream || policy.on5xx;
     case "per-try-timeout":

@@ -4,6 +4,7 @@
 import http from "node:http";
 import { flagForUpstreamError, localReply, RESPONSE_FLAGS_HEADER, type ResponseFlag } from "../response-flags.ts";
 import { toDownstreamHeaders } from "./headers.ts";
+import { relayBody, type ByteCount } from "./relay.ts";
 
 export type ForwardTarget = { host: string; port: number };
 
@@ -24,9 +25,11 @@ export type ForwardOptions = {
    * cut (the status is already on the wire) and the exchange is flagged UT.
    */
   timeoutMs?: number;
+  /** Body bytes each way, counted as they are relayed (the request's record reads them at the end). */
+  bytes?: ByteCount & { requestBytes: number };
 };
 
-export function forwardRequest({ req, res, target, headers, agent, describeTarget, timeoutMs }: ForwardOptions): Promise<ExchangeOutcome> {
+export function forwardRequest({ req, res, target, headers, agent, describeTarget, timeoutMs, bytes = { requestBytes: 0, responseBytes: 0 } }: ForwardOptions): Promise<ExchangeOutcome> {
   return new Promise((resolve) => {
     let flag: ResponseFlag | null = null;
     let connected = false;
@@ -44,7 +47,7 @@ export function forwardRequest({ req, res, target, headers, agent, describeTarge
         return;
       }
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, toDownstreamHeaders(upstreamRes.headers));
-      upstreamRes.pipe(res);
+      relayBody(upstreamRes, res, bytes);
       upstreamRes.on("error", () => {
         if (timedOut) return;
         // The upstream dropped mid-body: the status is already sent, so the only honest signal is a cut connection.
@@ -81,7 +84,14 @@ export function forwardRequest({ req, res, target, headers, agent, describeTarge
             else sendLocalReply(res, localReply("UT", `no complete response from ${describeTarget} within the route timeout of ${timeoutMs} ms`));
           }, timeoutMs);
 
-    req.pipe(upstream);
+    // A request without a body (most GETs) needs no pipe: its head goes out in one write with end().
+    if (hasNoBody(req)) {
+      upstream.end();
+      req.resume();
+    } else {
+      req.on("data", (chunk: Buffer) => (bytes.requestBytes += chunk.length));
+      req.pipe(upstream);
+    }
 
     res.on("error", () => {}); // writes after the caller left; 'close' reports it
     res.on("close", () => {
@@ -110,4 +120,10 @@ export function waitForExchange(res: http.ServerResponse, flag: ResponseFlag): P
   return new Promise((resolve) => {
     res.on("close", () => resolve({ status: res.headersSent ? res.statusCode : null, flag: res.writableFinished ? flag : "DC" }));
   });
+}
+
+/** HTTP/1.x framing (RFC 9112 §6.3): a request without Content-Length or Transfer-Encoding has no body. */
+export function hasNoBody(req: http.IncomingMessage): boolean {
+  const { headers } = req;
+  return req.httpVersionMajor === 1 && headers["transfer-encoding"] === undefined && (headers["content-length"] === undefined || headers["content-length"] === "0");
 }

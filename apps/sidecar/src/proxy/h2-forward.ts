@@ -1,4 +1,5 @@
-// The HTTP/2 forwarding primitive both directions use: one request stream sent on a multiplexed session, bodies
+// The HTTP/2 forwarding primitive of the inbound side (outbound goes through h2-exchange.ts's attempt loop, which
+// shares the local replies below): one request stream sent on a multiplexed session, bodies
 // piped with HTTP/2 flow control on both sides, response headers, body and trailers (gRPC's grpc-status) passed
 // through, trailers-only responses kept trailers-only, and how the exchange ended reported like forward.ts does.
 import http2 from "node:http2";
@@ -11,6 +12,8 @@ const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http
 export type H2Outcome = {
   status: number | null;
   flag: ResponseFlag | null;
+  /** Every flag in the order they arose, when more than one did (a retried request: e.g. UF,URX). */
+  flags?: ResponseFlag[];
   /** grpc-status from the response's trailers (or a trailers-only response); null when none came. */
   grpcStatus: number | null;
   requestBytes: number;
@@ -111,18 +114,18 @@ export function forwardH2({ downstream, session, headers, describeTarget, grpc, 
 }
 
 /** A reply from the proxy itself: trailers-only for gRPC callers, a plain status and body otherwise. */
-export function sendLocalH2Reply(stream: ServerHttp2Stream, reply: LocalReply, grpc: boolean): void {
+export function sendLocalH2Reply(stream: ServerHttp2Stream, reply: LocalReply, grpc: boolean, flags: string = reply.flag): void {
   if (stream.destroyed || stream.closed || stream.headersSent) return;
   if (grpc) {
-    stream.respond(localReplyH2Headers(reply, true), { endStream: true });
+    stream.respond(localReplyH2Headers(reply, true, flags), { endStream: true });
     return;
   }
-  stream.respond(localReplyH2Headers(reply, false));
+  stream.respond(localReplyH2Headers(reply, false, flags));
   stream.end(reply.body);
 }
 
 /** Waits for a stream the proxy answered itself to close; its outcome carries the reply's flag. */
-export function answerH2Locally(stream: ServerHttp2Stream, reply: LocalReply, grpc: boolean): Promise<H2Outcome> {
+export function answerH2Locally(stream: ServerHttp2Stream, reply: LocalReply, grpc: boolean, flags: string = reply.flag): Promise<H2Outcome> {
   return new Promise((resolve) => {
     let requestBytes = 0;
     stream.on("data", (chunk: Buffer) => (requestBytes += chunk.length));
@@ -131,13 +134,13 @@ export function answerH2Locally(stream: ServerHttp2Stream, reply: LocalReply, gr
       const status = statusSent(stream);
       resolve({ status, flag: status === null ? "DC" : reply.flag, grpcStatus: grpc ? Number(localReplyH2Headers(reply, true)["grpc-status"]) : null, requestBytes, responseBytes: grpc ? 0 : Buffer.byteLength(reply.body) });
     });
-    sendLocalH2Reply(stream, reply, grpc);
+    sendLocalH2Reply(stream, reply, grpc, flags);
     // The caller's body is not needed; reading it lets the stream close cleanly.
     stream.resume();
   });
 }
 
-function statusSent(stream: ServerHttp2Stream): number | null {
+export function statusSent(stream: ServerHttp2Stream): number | null {
   if (!stream.headersSent) return null;
   const status = stream.sentHeaders[":status"];
   return typeof status === "number" ? status : Number(status ?? 0) || null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { grpcStatusForHttp, isGrpc, localReplyH2Headers, toDownstreamH2Headers, toUpstreamH2Headers } from "./h2-headers.ts";
+import { grpcStatusForHttp, grpcToHttpStatus, isGrpc, localReplyH2Headers, toDownstreamH2Headers, toUpstreamH2Headers } from "./h2-headers.ts";
 
 describe("HTTP/2 header hygiene", () => {
   it("keeps pseudo-headers and te: trailers, drops connection-specific and trace headers, sets forwarding headers", () => {
@@ -66,5 +66,11 @@ describe("HTTP/2 header hygiene", () => {
       "x-trellis-response-flags": "UH",
     });
     expect(localReplyH2Headers(reply, false)).toMatchObject({ ":status": 503, "content-length": Buffer.byteLength(reply.body), "x-trellis-response-flags": "UH" });
+  });
+});
+
+describe("grpcToHttpStatus", () => {
+  it("counts gRPC statuses as Envoy does for outlier detection", () => {
+    expect([0, 1, 2, 4, 8, 13, 14, 16, 99].map(grpcToHttpStatus)).toEqual([200, 499, 500, 504, 429, 500, 503, 401, 500]);
   });
 });

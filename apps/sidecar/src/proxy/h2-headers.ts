@@ -60,20 +60,28 @@ export function grpcStatusForHttp(status: number): number {
   }
 }
 
+/** gRPC status → the HTTP status Envoy counts it as (Grpc::Utility::grpcToHttpStatus), e.g. for outlier detection. */
+export function grpcToHttpStatus(grpcStatus: number): number {
+  return GRPC_TO_HTTP[grpcStatus] ?? 500;
+}
+
+/** Indexed by grpc-status: OK, CANCELLED, UNKNOWN, INVALID_ARGUMENT, DEADLINE_EXCEEDED, NOT_FOUND, … UNAUTHENTICATED. */
+const GRPC_TO_HTTP: readonly number[] = [200, 499, 500, 400, 504, 404, 409, 403, 429, 400, 409, 400, 501, 500, 503, 500, 401];
+
 /**
  * Headers of a local reply: for gRPC callers a trailers-only response (HTTP 200, grpc-status and grpc-message), as
  * gRPC clients only read errors from there; for others the plain status with the flag header. The body is only
- * sent for non-gRPC replies.
+ * sent for non-gRPC replies. `flags` is the flags header's value when earlier flags came first (e.g. UF,URX).
  */
-export function localReplyH2Headers(reply: LocalReply, grpc: boolean): OutgoingHttpHeaders {
+export function localReplyH2Headers(reply: LocalReply, grpc: boolean, flags: string = reply.flag): OutgoingHttpHeaders {
   if (grpc) {
     return {
       ":status": 200,
       "content-type": "application/grpc",
       "grpc-status": String(grpcStatusForHttp(reply.status)),
       "grpc-message": encodeURIComponent(reply.body.trimEnd()),
-      [RESPONSE_FLAGS_HEADER]: reply.flag,
+      [RESPONSE_FLAGS_HEADER]: flags,
     };
   }
-  return { ":status": reply.status, "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(reply.body), [RESPONSE_FLAGS_HEADER]: reply.flag };
+  return { ":status": reply.status, "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(reply.body), [RESPONSE_FLAGS_HEADER]: flags };
 }

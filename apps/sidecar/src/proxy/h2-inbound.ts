@@ -60,6 +60,7 @@ export function createInboundH2Handler({ appPort, telemetry, pool, destination }
           sourcePrincipal: peer.identity?.id ?? null,
           destinationPrincipal: null,
           mtls: peer.mtls,
+          spanContext: span.spanContext(),
         }),
       );
     });

@@ -1,11 +1,13 @@
 // Outbound HTTP/2 (h2c from the app, gRPC included): the same logical layer (virtual host → route → weighted
-// cluster, fault) and concrete layer (balancer pick/release) as HTTP/1.1, then the request stream is forwarded as
-// HTTP/2 to the peer sidecar on one multiplexed session per endpoint: h2 over mTLS (ALPN h2) when the cluster is
-// mTLS, h2c otherwise ("use downstream protocol", as Envoy's USE_DOWNSTREAM_PROTOCOL).
-import type { ClientHttp2Session, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import type { Span } from "@opentelemetry/api";
+// cluster, fault) as HTTP/1.1, then the attempt loop of h2-exchange.ts (breakers, outlier detection, retries, the
+// retry budget, per-try and route timeouts — the HTTP/1.1 path's modules) sends the stream as HTTP/2 to the peer
+// sidecar on one multiplexed session per endpoint: h2 over mTLS (ALPN h2) when the cluster is mTLS, h2c otherwise
+// ("use downstream protocol", as Envoy's USE_DOWNSTREAM_PROTOCOL).
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { Context, Span } from "@opentelemetry/api";
 import type { Snapshot } from "@trellis/mesh-config";
-import { describeNoEndpoints, type LoadBalancer } from "../outbound/concrete.ts";
+import type { Resilience } from "../outbound/cluster-state.ts";
+import type { LoadBalancer } from "../outbound/concrete.ts";
 import type { UpstreamTlsProvider as UpstreamTls } from "../transport/upstream-tls.ts";
 import { decideFault } from "../outbound/fault.ts";
 import { describeNoRoute, findRoute, pickCluster } from "../outbound/logical.ts";
@@ -14,7 +16,8 @@ import { faultAbortReply, localReply, type LocalReply } from "../response-flags.
 import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
 import type { WorkloadLabels } from "../telemetry/records.ts";
 import { PEER_METADATA_HEADER } from "../transport/peer-metadata.ts";
-import { answerH2Locally, forwardH2, type H2Outcome } from "./h2-forward.ts";
+import { forwardH2WithRetries, type H2Run } from "./h2-exchange.ts";
+import { answerH2Locally, type H2Outcome } from "./h2-forward.ts";
 import { isGrpc, toUpstreamH2Headers } from "./h2-headers.ts";
 import { buildH2Record } from "./h2-record.ts";
 import type { H2SessionPool } from "./h2-session-pool.ts";
@@ -28,6 +31,8 @@ export type H2OutboundDeps = {
   currentSnapshot: () => Snapshot | null;
   balancer: LoadBalancer;
   telemetry: Telemetry;
+  /** Breakers, outlier detection and retry budgets per cluster, shared with the HTTP/1.1 listeners. */
+  resilience: Resilience;
   pool: H2SessionPool;
   /** TLS client options (certificate, key, root, peer check) to originate mTLS to a cluster; null sends h2c. */
   upstreamTls: UpstreamTls;
@@ -38,7 +43,7 @@ export type H2OutboundDeps = {
 };
 
 /** What the record of one exchange needs beyond the outcome, filled in as the layers decide. */
-type Decided = { route: CompiledRoute | null; cluster: CompiledCluster | null; endpoint: CompiledEndpoint | null; mtls: boolean; attempts: number };
+type Decided = { route: CompiledRoute | null; cluster: CompiledCluster | null; endpoint: CompiledEndpoint | null; mtls: boolean; attempts: number; firstSpanEnded: boolean };
 
 export function createOutboundH2Handler(deps: H2OutboundDeps): H2StreamHandler {
   const { upstream, telemetry } = deps;
@@ -53,10 +58,10 @@ export function createOutboundH2Handler(deps: H2OutboundDeps): H2StreamHandler {
     // Whatever the app sent under this name is replaced: only the sidecar vouches for who the source is.
     outgoing[PEER_METADATA_HEADER] = deps.peerMetadata;
     telemetry.inject(contextWithSpan(parent, client), outgoing);
-    const decided: Decided = { route: null, cluster: null, endpoint: null, mtls: false, attempts: 0 };
+    const decided: Decided = { route: null, cluster: null, endpoint: null, mtls: false, attempts: 0, firstSpanEnded: false };
 
-    void routeStream(deps, stream, headers, outgoing, grpc, path, method, client, decided).then((outcome) => {
-      telemetry.endHttpSpan(client, outcome);
+    void routeStream(deps, stream, headers, outgoing, grpc, path, method, client, parent, decided).then((outcome) => {
+      if (!decided.firstSpanEnded) telemetry.endHttpSpan(client, outcome);
       const { endpoint, cluster, route } = decided;
       telemetry.recordRequest(
         buildH2Record(headers, outgoing["x-request-id"], grpc, startTimeMs, outcome, {
@@ -74,6 +79,7 @@ export function createOutboundH2Handler(deps: H2OutboundDeps): H2StreamHandler {
           sourcePrincipal: null,
           destinationPrincipal: null,
           mtls: decided.mtls,
+          spanContext: client.spanContext(),
         }),
       );
     });
@@ -89,9 +95,10 @@ async function routeStream(
   path: string,
   method: string,
   client: Span,
+  parent: Context,
   decided: Decided,
 ): Promise<H2Outcome> {
-  const { upstream, balancer } = deps;
+  const { upstream } = deps;
   const local = (reply: LocalReply) => answerH2Locally(stream, reply, grpc);
   const snapshot = deps.currentSnapshot();
   const table = snapshot === null ? null : routingTableFor(snapshot);
@@ -105,6 +112,7 @@ async function routeStream(
   if (cluster === null) return local(localReply("UH", `route ${route.label} has no destination`));
   decided.cluster = cluster;
   client.setAttribute("trellis.cluster", cluster.name);
+  if (cluster.subset !== null) client.setAttribute("trellis.destination_subset", cluster.subset);
 
   if (route.fault !== undefined) {
     const fault = decideFault(route.fault);
@@ -113,44 +121,11 @@ async function routeStream(
     if (fault.abortStatus !== null) return local(faultAbortReply(fault.abortStatus, route.label));
   }
 
-  const tls = deps.upstreamTls(cluster.name);
-  decided.mtls = tls !== null;
-  // Retries happen only where nothing of the request has left yet: a new session that fails to connect is retried
-  // on a fresh pick when the route's policy retries connect-failure (Istio's default does). Once a stream is open
-  // the request body is flowing and is not replayed.
-  const retries = route.retry.onConnectFailure ? route.retry.retries : 0;
-  for (let attempt = 1; ; attempt += 1) {
-    const endpoint = balancer.pick(cluster);
-    if (endpoint === null) return local(localReply("UH", describeNoEndpoints(cluster)));
-    decided.endpoint = endpoint;
-    decided.attempts = attempt;
-    client.setAttributes({ "server.address": endpoint.target.host, "server.port": endpoint.target.port, "trellis.destination_workload": endpoint.workloadId });
-    try {
-      const session = deps.pool.session(endpoint.target, tls);
-      if (attempt <= retries && session.connecting && !(await whenConnected(session))) {
-        if (stream.closed) return { status: null, flag: "DC", grpcStatus: null, requestBytes: 0, responseBytes: 0 };
-        deps.telemetry.recordClusterEvent(cluster.name, "retry");
-        continue;
-      }
-      return await forwardH2({ downstream: stream, session, headers: outgoing, describeTarget: endpoint.description, grpc, timeoutMs: route.timeoutMs });
-    } finally {
-      balancer.release(endpoint);
-    }
-  }
-}
-
-/** Resolves true once a connecting session is up, false when it fails first. */
-function whenConnected(session: ClientHttp2Session): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onConnect = () => {
-      session.off("close", onClose);
-      resolve(true);
-    };
-    const onClose = () => {
-      session.off("connect", onConnect);
-      resolve(false);
-    };
-    session.once("connect", onConnect);
-    session.once("close", onClose);
-  });
+  const run: H2Run = { stream, grpc, method, path, route, cluster, headers: outgoing, firstSpan: client, firstSpanEnded: false, parent, attempts: 0, endpoint: null, flags: [], mtls: false };
+  const outcome = await forwardH2WithRetries(deps, run);
+  decided.endpoint = run.endpoint;
+  decided.attempts = run.attempts;
+  decided.mtls = run.mtls;
+  decided.firstSpanEnded = run.firstSpanEnded;
+  return outcome;
 }

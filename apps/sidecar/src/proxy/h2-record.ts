@@ -6,7 +6,7 @@ import type { H2Outcome } from "./h2-forward.ts";
 
 export type H2RecordWhere = Pick<
   RequestRecord,
-  "reporter" | "attempts" | "upstreamHost" | "upstreamCluster" | "routeName" | "source" | "destination" | "destinationService" | "sourcePrincipal" | "destinationPrincipal" | "mtls"
+  "reporter" | "attempts" | "upstreamHost" | "upstreamCluster" | "routeName" | "source" | "destination" | "destinationService" | "sourcePrincipal" | "destinationPrincipal" | "mtls" | "spanContext"
 >;
 
 /** `requestId` is the one sent on (the sidecar sets one when the caller did not). */
@@ -24,7 +24,7 @@ export function buildH2Record(headers: IncomingHttpHeaders, requestId: unknown, 
     durationMs: Date.now() - startTimeMs,
     status: outcome.status,
     grpcStatus: outcome.grpcStatus,
-    flags: outcome.flag === null ? [] : [outcome.flag],
+    flags: outcome.flags ?? (outcome.flag === null ? [] : [outcome.flag]),
     requestBytes: outcome.requestBytes,
     responseBytes: outcome.responseBytes,
   };

@@ -6,6 +6,7 @@ import type http2 from "node:http2";
 import net from "node:net";
 import type { Snapshot } from "@trellis/mesh-config";
 import type { Logger } from "../options.ts";
+import type { Resilience } from "../outbound/cluster-state.ts";
 import type { LoadBalancer } from "../outbound/concrete.ts";
 import { createForwardProxy } from "../outbound/forward-proxy.ts";
 import type { Telemetry } from "../telemetry/index.ts";
@@ -25,6 +26,8 @@ export type ProtocolsDeps = {
   currentSnapshot: () => Snapshot | null;
   balancer: LoadBalancer;
   telemetry: Telemetry;
+  /** The HTTP/1.1 listeners' per-cluster breakers, outlier detection and retry budgets, used by h2/gRPC too. */
+  resilience: Resilience;
   upstreamTls: UpstreamTlsProvider;
   /** This workload. */
   self: WorkloadLabels;
@@ -51,7 +54,7 @@ export type Protocols = {
 };
 
 export function createProtocols(deps: ProtocolsDeps): Protocols {
-  const { currentSnapshot, balancer, telemetry, upstreamTls, self, log } = deps;
+  const { currentSnapshot, balancer, telemetry, resilience, upstreamTls, self, log } = deps;
   const meshSessions = createH2SessionPool();
   const appSessions = createH2SessionPool();
   const peerMetadata = encodePeerMetadata(self);
@@ -61,7 +64,7 @@ export function createProtocols(deps: ProtocolsDeps): Protocols {
 
   return {
     attachOutbound(server, upstream) {
-      acceptH2c(server, createOutboundH2Handler({ upstream, currentSnapshot, balancer, telemetry, pool: meshSessions, upstreamTls, source: self, peerMetadata }));
+      acceptH2c(server, createOutboundH2Handler({ upstream, currentSnapshot, balancer, telemetry, resilience, pool: meshSessions, upstreamTls, source: self, peerMetadata }));
       server.on("upgrade", upgradeFor(upstream));
     },
     attachInbound(hooks, { appPort, appTcpPort }) {

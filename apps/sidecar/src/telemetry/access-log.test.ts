@@ -46,7 +46,6 @@ describe("access-log attributes", () => {
   it("carry Istio's JSON field names plus reporter, attempts and workloads", () => {
     expect(buildRequestAttributes(makeRequestRecord({ attempts: 3, flags: ["URX"], status: 503 }))).toEqual({
       "log.type": "access",
-      start_time: "2026-11-24T12:00:00.123Z",
       method: "GET",
       path: "/cart/42?coupon=x",
       protocol: "HTTP/1.1",

@@ -64,11 +64,13 @@ function peerAttributes(r: Peer): LogAttributes {
   };
 }
 
-/** Istio's default JSON access-log fields (numbers as numbers; absent optional ones left out). */
+/**
+ * Istio's default JSON access-log fields (numbers as numbers; absent optional ones left out). start_time is the
+ * OTLP record's own time (and the body's first field), so it is not repeated as an attribute.
+ */
 export function buildRequestAttributes(r: RequestRecord): LogAttributes {
   const attributes: LogAttributes = {
     "log.type": "access",
-    start_time: startTime(r.startTimeMs),
     method: r.method,
     path: r.path,
     protocol: r.httpVersion,
@@ -103,7 +105,6 @@ export function buildRequestAttributes(r: RequestRecord): LogAttributes {
 export function buildTcpAttributes(r: TcpRecord): LogAttributes {
   const attributes: LogAttributes = {
     "log.type": "access",
-    start_time: startTime(r.startTimeMs),
     request_protocol: "tcp",
     response_flags: joinFlags(r.flags),
     bytes_received: r.receivedBytes,

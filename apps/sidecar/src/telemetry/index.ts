@@ -2,7 +2,7 @@
 // (metric-store.ts) and exported over OTLP and /stats/prometheus (metrics-export.ts), and one access-log record
 // per request (access-log.ts). Everything exports in the background through bounded queues; a slow or absent
 // collector never delays a request, and what is dropped instead is counted (trellis_telemetry_dropped_total).
-import { SpanKind, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
 import type { Logger } from "@opentelemetry/api-logs";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
@@ -15,7 +15,7 @@ import { createMetricsExport } from "./metrics-export.ts";
 import type { ClusterEvent, RequestRecord, TcpRecord } from "./records.ts";
 import { setRecordAttributes } from "./span-attributes.ts";
 import { collectStats, type Stat } from "./stats-text.ts";
-import { createTracerProvider, extractContext, injectContext } from "./traces.ts";
+import { createTracerProvider, extractContext, injectContext, TRACER_NAME } from "./traces.ts";
 
 export type TelemetryIdentity = { service: string; namespace: string; version: string; workload: string };
 
@@ -96,7 +96,7 @@ export function createTelemetry({
     spanProcessors,
     onDrop: (reason, count) => store.countDropped("spans", reason, count),
   });
-  const tracer = provider.getTracer("@trellis/sidecar");
+  const tracer = provider.getTracer(TRACER_NAME);
   const metrics = createMetricsExport({ resource, otlpEndpoint: endpoint, intervalMs: settings.metricsExportIntervalMs ?? 10_000, store });
   const accessLog = settings.accessLog === false ? null : createAccessLogger({ resource, otlpEndpoint: endpoint, onDrop: (reason, count) => store.countDropped("logs", reason, count) });
   const logger: Logger | null = accessLog?.logger ?? null;
@@ -134,11 +134,14 @@ export function createTelemetry({
     recordRequest(record) {
       store.recordRequest(record);
       if (logger === null) return;
+      const { spanContext } = record;
       logger.emit({
         timestamp: record.startTimeMs,
         ...severityOf(record.status),
         body: formatRequestLine(record),
         attributes: buildRequestAttributes(record),
+        // The SDK takes a log record's trace and span ids from its context only.
+        context: spanContext ? trace.setSpanContext(ROOT_CONTEXT, spanContext) : undefined,
       });
     },
 

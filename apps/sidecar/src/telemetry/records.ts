@@ -1,6 +1,7 @@
 // What the request path tells telemetry about each finished request or TCP connection: one record, from which the
 // spans' final attributes, the Istio metrics and the access-log record are all derived. The data path fills it in;
 // it never formats, aggregates or exports anything itself.
+import type { SpanContext } from "@opentelemetry/api";
 import type { ResponseFlag } from "../response-flags.ts";
 
 /** A workload as Istio's metric labels describe it (`*_workload`, `*_app`, `*_version`, namespace). */
@@ -67,6 +68,8 @@ export type RequestRecord = {
   downstreamRemoteAddress?: string | null;
   /** TLS SNI the caller asked for, on mTLS inbound. */
   requestedServerName?: string | null;
+  /** The span this sidecar made for the request (`span.spanContext()`), so the access-log record links to the trace. */
+  spanContext?: SpanContext | null;
 };
 
 export type TcpRecord = {

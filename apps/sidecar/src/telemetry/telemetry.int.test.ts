@@ -210,6 +210,17 @@ describe("sidecar telemetry at ingest", () => {
       attributes: expect.objectContaining({ method: "GET", path: "/cart/0?coupon=x", response_code: 200, response_flags: "-", user_agent: "telemetry-test", attempt_count: 1 }),
     });
     expect(first?.body).toMatch(new RegExp(`^\\[\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\] "GET /cart/0\\?coupon=x HTTP/1.1" 200 - .* "telemetry-test" "${ids[0] ?? ""}" `));
+
+    // Each record links to the span its sidecar made for the request: the caller's CLIENT span, the callee's SERVER span.
+    const spans = await waitFor(
+      "the spans of the B3 trace",
+      () => receiver.received.spans.filter((span) => span.traceId === TRACE_ID),
+      (found) => found.some((s) => s.kind === 3 && s.serviceName === "checkout") && found.some((s) => s.kind === 2 && s.serviceName === "cart"),
+    );
+    const calleeRecord = logs.find((log) => log.attributes.request_id === ids[0] && log.attributes.reporter === "destination");
+    expect(first).toMatchObject({ traceId: TRACE_ID, spanId: spans.find((s) => s.kind === 3 && s.serviceName === "checkout")?.spanId });
+    expect(calleeRecord).toMatchObject({ traceId: TRACE_ID, spanId: spans.find((s) => s.kind === 2 && s.serviceName === "cart")?.spanId });
+    expect([...receiver.received.contentTypes]).toContain("/v1/logs application/x-protobuf");
   });
 
   it("serves istio_requests_total at /stats/prometheus and Envoy-style counters at /stats", async () => {

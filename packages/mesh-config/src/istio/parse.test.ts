@@ -107,9 +107,31 @@ describe("parsePolicies: errors name the document, path and line", () => {
   });
 
   it("refuses an unknown retry condition, listing the supported ones", () => {
-    expect(errorLines(virtualService("a", `${simpleRoute}    retries:\n      attempts: 2\n      retryOn: 5xx,unavailable\n`))).toEqual([
-      'document 1 (VirtualService a) spec.http[0].retries.retryOn: "unavailable" is not a retry condition Trellis supports; use a comma-separated list of 5xx, gateway-error, connect-failure, retriable-4xx, reset, refused-stream (line 14)',
+    expect(errorLines(virtualService("a", `${simpleRoute}    retries:\n      attempts: 2\n      retryOn: 5xx,unavailabel\n`))).toEqual([
+      'document 1 (VirtualService a) spec.http[0].retries.retryOn: "unavailabel" is not a retry condition Trellis supports; use a comma-separated list of 5xx, gateway-error, connect-failure, retriable-4xx, reset, reset-before-request, refused-stream, retriable-status-codes, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable, or an HTTP status code such as 503 (line 14)',
     ]);
+  });
+
+  it("refuses retriable-headers, envoy-ratelimited and out-of-range status codes with the reason", () => {
+    expect(errorLines(virtualService("a", `${simpleRoute}    retries:\n      attempts: 2\n      retryOn: retriable-headers,envoy-ratelimited,700\n`))).toEqual([
+      'document 1 (VirtualService a) spec.http[0].retries.retryOn: "retriable-headers" needs a list of retriable response headers, which a VirtualService cannot give; use retriable-status-codes or a status code such as 503 (line 14)',
+      'document 1 (VirtualService a) spec.http[0].retries.retryOn: "envoy-ratelimited" retries responses carrying x-envoy-ratelimited, which only Envoy\'s rate-limit filter sets and Trellis has none; remove it (line 14)',
+      "document 1 (VirtualService a) spec.http[0].retries.retryOn: 700 is not an HTTP status code; a status code in retryOn must be 100–599, e.g. 503 (line 14)",
+    ]);
+  });
+
+  it("accepts Istio's gRPC conditions and bare status codes, which become retriable status codes", () => {
+    const retriesOf = (retryOn: string) => {
+      const [vs] = parseOrThrow(virtualService("a", `${simpleRoute}    retries:\n      attempts: 2\n      retryOn: ${retryOn}\n`));
+      return vs?.kind === "VirtualService" ? vs.spec.http[0]?.retries : undefined;
+    };
+    expect(retriesOf("connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes")).toEqual({
+      attempts: 2,
+      retryOn: ["connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"],
+    });
+    expect(retriesOf("5xx, 503,5xx")).toEqual({ attempts: 2, retryOn: ["5xx"], retriableStatusCodes: [503] });
+    expect(retriesOf("503,429")).toEqual({ attempts: 2, retryOn: [], retriableStatusCodes: [503, 429] });
+    expect(retriesOf("reset-before-request,deadline-exceeded,internal,resource-exhausted")?.retryOn).toEqual(["reset-before-request", "deadline-exceeded", "internal", "resource-exhausted"]);
   });
 
   it("refuses an unknown enum value, naming the allowed ones", () => {

@@ -22,6 +22,16 @@ const rich = [
     - destination: {host: order-service, subset: v2}
     retries: {attempts: 0}
     timeout: 250ms
+  - match:
+    - uri: {prefix: /grpc}
+    route:
+    - destination: {host: order-service, subset: v1}
+    retries: {attempts: 2, retryOn: "unavailable,cancelled,503,retriable-status-codes,504"}
+  - match:
+    - uri: {prefix: /codes}
+    route:
+    - destination: {host: order-service, subset: v1}
+    retries: {attempts: 1, retryOn: "503"}
 `,
     "  namespace: shop\n  labels: {team: orders}\n",
   ),
@@ -95,6 +105,8 @@ describe("exportPolicies", () => {
     expect(richExport).toContain("fixedDelay: 1500ms");
     expect(richExport).toContain("connectTimeout: 1m");
     expect(richExport).toContain("mirrorPercentage:\n        value: 2.5");
+    expect(richExport).toContain("retryOn: unavailable,cancelled,retriable-status-codes,503,504\n");
+    expect(richExport).toContain('retryOn: "503"\n');
   });
 
   it("gives the empty string for no policies, which imports as none", () => {

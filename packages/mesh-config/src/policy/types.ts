@@ -15,10 +15,32 @@ export type Destination = { host: string; subset?: string; port?: number };
 /** Weight is always set: Istio gives a lone destination 100 and an unweighted one of several 0. */
 export type WeightedDestination = { destination: Destination; weight: number };
 
-export const RETRY_ON_VALUES = ["5xx", "gateway-error", "connect-failure", "retriable-4xx", "reset", "refused-stream"] as const;
+/**
+ * The retryOn conditions Trellis carries out (Envoy's x-envoy-retry-on and x-envoy-retry-grpc-on values that Istio
+ * passes through). The last five are gRPC conditions: the grpc-status of a gRPC response's headers.
+ */
+export const RETRY_ON_VALUES = [
+  "5xx",
+  "gateway-error",
+  "connect-failure",
+  "retriable-4xx",
+  "reset",
+  "reset-before-request",
+  "refused-stream",
+  "retriable-status-codes",
+  "cancelled",
+  "deadline-exceeded",
+  "internal",
+  "resource-exhausted",
+  "unavailable",
+] as const;
 export type RetryOnValue = (typeof RETRY_ON_VALUES)[number];
 
-export type HttpRetry = { attempts: number; perTryTimeoutMs?: number; retryOn?: RetryOnValue[] };
+/**
+ * `retryOn` as written, split the way Istio splits it: conditions, and bare HTTP status codes (`503`), which Istio
+ * turns into retriable status codes. Export writes the conditions, then the codes, as one comma list.
+ */
+export type HttpRetry = { attempts: number; perTryTimeoutMs?: number; retryOn?: RetryOnValue[]; retriableStatusCodes?: number[] };
 
 /** Percentages are 0–100 (Istio's `percentage.value`); Istio applies a fault or mirror to 100% when unset. */
 export type HttpFault = {

@@ -217,11 +217,30 @@ spec:
       {
         match: [],
         destinations: [{ cluster: "order-service|v1", weight: 100 }],
-        retries: { attempts: 2, retryOn: ["connect-failure", "refused-stream"] },
+        retries: { attempts: 2, retryOn: ["connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"], retriableStatusCodes: [503] },
         mirror: { cluster: "order-service|v2", percentage: 10 },
       },
     ]);
     expect(checkSnapshot(snapshot)).toEqual({ ok: true });
+  });
+
+  it("carries gRPC conditions and status codes, adding retriable-status-codes when only codes are given (as Istio does)", () => {
+    const vs = (retryOn: string) =>
+      parseOrThrow(`apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: payment-service}
+spec:
+  hosts: [payment-service]
+  http:
+  - route:
+    - destination: {host: payment-service}
+    retries: {attempts: 2, retryOn: "${retryOn}"}
+`);
+    const retriesOf = (retryOn: string) => buildSnapshot({ node: orderV1, workloads: mesh, policies: vs(retryOn) }).virtualHosts.find((h) => h.upstream === "payment-service")?.routes[0]?.retries;
+    expect(retriesOf("5xx,503")).toEqual({ attempts: 2, retryOn: ["5xx", "retriable-status-codes"], retriableStatusCodes: [503] });
+    expect(retriesOf("unavailable,cancelled")).toEqual({ attempts: 2, retryOn: ["unavailable", "cancelled"] });
+    const snapshot = buildSnapshot({ node: orderV1, workloads: mesh, policies: vs("retriable-status-codes,429,deadline-exceeded") });
+    expect(snapshotSchema.parse(JSON.parse(canonicalJson(snapshot)))).toEqual(snapshot);
   });
 
   it("merges a subset's traffic policy over the rule's, field by field, and maps LEAST_CONN to LEAST_REQUEST", () => {

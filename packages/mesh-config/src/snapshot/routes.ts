@@ -5,8 +5,9 @@ import type { Destination, HttpRoute, Policy, VirtualService } from "../policy/t
 import type { RetryOn, RouteAction, VirtualHost } from "../snapshot.ts";
 import { compareStrings } from "./security.ts";
 
-/** Istio's default retryOn, less the gRPC-only conditions and status-code lists Trellis does not model. */
-export const DEFAULT_RETRY_ON: RetryOn[] = ["connect-failure", "refused-stream"];
+/** Istio's retryOn when `retries` leaves it out (pilot retry.DefaultPolicy()), with its retriable status 503. */
+export const DEFAULT_RETRY_ON: RetryOn[] = ["connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"];
+export const DEFAULT_RETRIABLE_STATUS_CODES: number[] = [503];
 
 /** A cluster a route refers to: the service (in the node's namespace) and the subset, if any. */
 export type ClusterRef = { name: string; service: string; subset: string | undefined };
@@ -49,8 +50,14 @@ function toRouteAction(route: HttpRoute, namespace: string): RouteAction {
   if (route.name !== undefined) action.name = route.name;
   if (route.timeoutMs !== undefined) action.timeoutMs = route.timeoutMs;
   if (route.retries !== undefined) {
-    const { attempts, perTryTimeoutMs, retryOn } = route.retries;
-    action.retries = { attempts, retryOn: retryOn ?? DEFAULT_RETRY_ON };
+    const { attempts, perTryTimeoutMs, retryOn, retriableStatusCodes } = route.retries;
+    if (retryOn === undefined) action.retries = { attempts, retryOn: [...DEFAULT_RETRY_ON], retriableStatusCodes: [...DEFAULT_RETRIABLE_STATUS_CODES] };
+    else {
+      // Istio: status codes given in retryOn imply retriable-status-codes, even when it is not written.
+      const implied = retriableStatusCodes !== undefined && !retryOn.includes("retriable-status-codes");
+      action.retries = { attempts, retryOn: implied ? [...retryOn, "retriable-status-codes"] : [...retryOn] };
+      if (retriableStatusCodes !== undefined) action.retries.retriableStatusCodes = [...retriableStatusCodes];
+    }
     if (perTryTimeoutMs !== undefined) action.retries.perTryTimeoutMs = perTryTimeoutMs;
   }
   if (route.fault !== undefined) action.fault = { ...route.fault };

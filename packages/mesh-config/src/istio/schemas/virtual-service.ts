@@ -25,20 +25,50 @@ const destination = z
 
 const routeDestination = z.strictObject({ destination, weight: z.int().min(0).max(100).optional() });
 
-const retryOn = z.string().transform((text, ctx): RetryOnValue[] => {
+/** Conditions Envoy knows but Trellis cannot carry out as Istio YAML states them, each with the reason and the fix. */
+const REFUSED_RETRY_ON: Record<string, string> = {
+  "retriable-headers": "needs a list of retriable response headers, which a VirtualService cannot give; use retriable-status-codes or a status code such as 503",
+  "envoy-ratelimited": "retries responses carrying x-envoy-ratelimited, which only Envoy's rate-limit filter sets and Trellis has none; remove it",
+};
+
+const ACCEPTED_RETRY_ON = `${RETRY_ON_VALUES.join(", ")}, or an HTTP status code such as 503`;
+
+/** Istio's split of `retryOn`: integers that are HTTP status codes become retriable status codes. */
+type ParsedRetryOn = { retryOn: RetryOnValue[]; retriableStatusCodes: number[] };
+
+const retryOn = z.string().transform((text, ctx): ParsedRetryOn => {
   const parts = text.split(",").map((part) => part.trim());
-  const unknown = parts.filter((part) => !(RETRY_ON_VALUES as readonly string[]).includes(part));
+  const conditions = new Set<RetryOnValue>();
+  const codes = new Set<number>();
+  const unknown: string[] = [];
+  for (const part of parts) {
+    const refusal = REFUSED_RETRY_ON[part];
+    if (refusal !== undefined) ctx.addIssue({ code: "custom", message: `"${part}" ${refusal}` });
+    else if (/^\d+$/.test(part)) {
+      const code = Number(part);
+      if (code >= 100 && code <= 599) codes.add(code);
+      else ctx.addIssue({ code: "custom", message: `${part} is not an HTTP status code; a status code in retryOn must be 100–599, e.g. 503` });
+    } else if ((RETRY_ON_VALUES as readonly string[]).includes(part)) conditions.add(part as RetryOnValue);
+    else unknown.push(part);
+  }
   if (unknown.length > 0) {
     const shown = unknown.map((part) => JSON.stringify(part)).join(", ");
-    ctx.addIssue({ code: "custom", message: `${shown} ${unknown.length === 1 ? "is not a retry condition" : "are not retry conditions"} Trellis supports; use a comma-separated list of ${RETRY_ON_VALUES.join(", ")}` });
-    return z.NEVER;
+    ctx.addIssue({ code: "custom", message: `${shown} ${unknown.length === 1 ? "is not a retry condition" : "are not retry conditions"} Trellis supports; use a comma-separated list of ${ACCEPTED_RETRY_ON}` });
   }
-  return [...new Set(parts)] as RetryOnValue[];
+  return { retryOn: [...conditions], retriableStatusCodes: [...codes] };
 });
 
 const retries = z
   .strictObject({ attempts: z.int().min(0), perTryTimeout: duration.optional(), retryOn: retryOn.optional() })
-  .transform(({ attempts, perTryTimeout, retryOn }): HttpRetry => compact({ attempts, perTryTimeoutMs: perTryTimeout, retryOn }));
+  .transform(
+    ({ attempts, perTryTimeout, retryOn }): HttpRetry =>
+      compact({
+        attempts,
+        perTryTimeoutMs: perTryTimeout,
+        retryOn: retryOn?.retryOn,
+        retriableStatusCodes: retryOn === undefined || retryOn.retriableStatusCodes.length === 0 ? undefined : retryOn.retriableStatusCodes,
+      }),
+  );
 
 const fault = z
   .strictObject({
@@ -123,7 +153,7 @@ function toIstioRetries(r: HttpRetry): Record<string, unknown> {
   return compact({
     attempts: r.attempts,
     perTryTimeout: r.perTryTimeoutMs === undefined ? undefined : formatDuration(r.perTryTimeoutMs),
-    retryOn: r.retryOn?.join(","),
+    retryOn: r.retryOn === undefined && r.retriableStatusCodes === undefined ? undefined : [...(r.retryOn ?? []), ...(r.retriableStatusCodes ?? [])].join(","),
   });
 }
 
