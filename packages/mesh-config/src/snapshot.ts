@@ -1,6 +1,7 @@
 // The per-sidecar config snapshot: what one sidecar needs to route its outbound traffic. Built by the control
 // plane from the registry, checked for consistency before it gets a version (go-control-plane's Consistent()).
 import { z } from "zod";
+import { RETRY_ON_VALUES } from "./policy/types.ts";
 
 export const endpointSchema = z.object({
   /** host:port of the destination sidecar's inbound listener. */
@@ -26,21 +27,8 @@ export const routeMatchSchema = z.object({
   headers: z.record(z.string(), stringMatchSchema).optional(),
 });
 
-export const retryOnSchema = z.enum([
-  "5xx",
-  "gateway-error",
-  "connect-failure",
-  "retriable-4xx",
-  "reset",
-  "reset-before-request",
-  "refused-stream",
-  "retriable-status-codes",
-  "cancelled",
-  "deadline-exceeded",
-  "internal",
-  "resource-exhausted",
-  "unavailable",
-]);
+/** The retry conditions of the policy model (Istio's `retryOn`), carried as is. */
+export const retryOnSchema = z.enum(RETRY_ON_VALUES);
 
 export const routeActionSchema = z.object({
   /** Istio route name, when given (for telemetry and /config_dump). */
