@@ -72,6 +72,33 @@ describe("createSpanExporter", () => {
     expect(decoded.spans.map((s) => [s.serviceName, s.name, s.attributes["url.path"], s.spanId])).toEqual(spans.map((s) => ["checkout", "GET", s.attributes["url.path"], s.spanContext().spanId]));
   });
 
+  it("tries a batch again when the collector pushes back (503 with Retry-After), and succeeds once it takes it", async () => {
+    let answered = 0;
+    const receiver = await startReceiver((res) => {
+      answered += 1;
+      if (answered === 1) res.writeHead(503, { "retry-after": "0" }).end("overloaded");
+      else res.writeHead(200).end();
+    });
+    receivers.push(receiver);
+    const exporter = createSpanExporter({ url: `${receiver.url}/v1/traces`, resource, scopeName: "@trellis/sidecar" });
+    const result = await exportOnce(exporter, makeSpans());
+    expect(result.code).toBe(ExportResultCode.SUCCESS);
+    expect(receiver.bodies).toHaveLength(2);
+    expect(decodeTraceRequest(receiver.bodies[1]?.body ?? new Uint8Array(), "protobuf")).toEqual(
+      decodeTraceRequest(receiver.bodies[0]?.body ?? new Uint8Array(), "protobuf"),
+    );
+    await exporter.shutdown();
+  });
+
+  it("does not retry an answer that will not change (400)", async () => {
+    const receiver = await startReceiver((res) => res.writeHead(400).end("bad batch"));
+    receivers.push(receiver);
+    const exporter = createSpanExporter({ url: `${receiver.url}/v1/traces`, resource, scopeName: "@trellis/sidecar" });
+    expect((await exportOnce(exporter, makeSpans())).code).toBe(ExportResultCode.FAILED);
+    expect(receiver.bodies).toHaveLength(1);
+    await exporter.shutdown();
+  });
+
   it("reports FAILED for an error status, a refused connection and a collector that never answers", async () => {
     const failing = await startReceiver((res) => res.writeHead(503).end("overloaded"));
     const silent = await startReceiver(() => {});
