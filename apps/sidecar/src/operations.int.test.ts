@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startControlPlane, type ControlPlane } from "@trellis/control-plane";
 import { createTestDatabase, type TestDatabase } from "@trellis/testkit";
 import { startSidecar, type Sidecar } from "./sidecar.ts";
+import { applyPolicies as applyThroughControlPlane, quiet, waitFor } from "./testing/mesh-test-kit.ts";
 
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 const joinSecret = "operations-test-secret-0123456789abcdef";
 /** Mesh-wide STRICT; the drain test's namespace is PERMISSIVE so a plain client can reach its sidecar's inbound. */
 const PEER_AUTHENTICATION = `apiVersion: security.istio.io/v1beta1
@@ -121,20 +121,6 @@ function startLoad(port: number) {
   };
 }
 
-async function waitFor<T>(what: string, read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let value: T | undefined;
-    try {
-      value = await read();
-    } catch {
-      value = undefined; // e.g. a server still starting
-    }
-    if (value !== undefined && done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)?.slice(0, 500)}`);
-    await new Promise((wake) => setTimeout(wake, 50));
-  }
-}
 
 const sleep = (ms: number) => new Promise((wake) => setTimeout(wake, ms));
 
@@ -193,14 +179,7 @@ const outbound = () => frontend.ports.upstreams["order-service"] ?? 0;
 const configDump = (sidecar: Sidecar = frontend) => fetch(`http://127.0.0.1:${sidecar.ports.admin}/config_dump`).then((r) => r.json() as Promise<ConfigDump>);
 
 async function applyPolicies(yaml: string): Promise<void> {
-  const response = await fetch(`http://127.0.0.1:${controlPlanePort}/v1/policies/apply`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ yaml, author: "operations test", wait: true }),
-  });
-  const body = (await response.json()) as { error?: string; sidecars?: Array<{ id: string; status: string }> | null };
-  if (response.status !== 200) throw new Error(`apply failed (${response.status}): ${body.error ?? JSON.stringify(body)}`);
-  expect(body.sidecars?.filter((s) => s.status !== "acked") ?? []).toEqual([]);
+  await applyThroughControlPlane(`http://127.0.0.1:${controlPlanePort}`, yaml, { author: "operations test" });
 }
 
 /** The control plane with its mesh CA (the same root across restarts, so issued certificates stay valid). */

@@ -18,8 +18,8 @@ import { createTestDatabase, type TestDatabase } from "@trellis/testkit";
 import type { ClusterView } from "../outbound/clusters-admin.ts";
 import { startSidecar, type Sidecar } from "../sidecar.ts";
 import { acceptH2c } from "./h2-listener.ts";
+import { applyPolicies as applyThroughControlPlane, quiet, waitFor } from "../testing/mesh-test-kit.ts";
 
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 const PROTO = `
 syntax = "proto3";
 package echo;
@@ -45,15 +45,6 @@ const grpcApps = new Map<string, GrpcApp>();
 /** Per h2c app: whether it answers 500. */
 const h2Sick = new Map<string, { on: boolean }>();
 
-async function waitFor<T>(what: string, read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)?.slice(0, 800)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const outbound = (service: string) => frontend.ports.upstreams[service] ?? 0;
 const clusters = async () => ((await (await fetch(`http://127.0.0.1:${frontend.ports.admin}/clusters`)).json()) as { clusters: ClusterView[] }).clusters;
@@ -100,14 +91,7 @@ async function peer(service: string, workload: string, appPort: number): Promise
 }
 
 async function applyPolicies(yaml: string): Promise<void> {
-  const response = await fetch(`${controlPlaneUrl}/v1/policies/apply`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ yaml, author: "h2 resilience test", wait: true }),
-  });
-  const body = (await response.json()) as { error?: string; sidecars: Array<{ id: string; status: string }> | null };
-  if (response.status !== 200) throw new Error(`apply failed (${response.status}): ${body.error ?? JSON.stringify(body)}`);
-  expect(body.sidecars?.filter((s) => s.status !== "acked" && s.id === "frontend-v1") ?? []).toEqual([]);
+  await applyThroughControlPlane(controlPlaneUrl, yaml, { author: "h2 resilience test", mustAck: (id) => id === "frontend-v1" });
 }
 
 const retrying = (host: string, retries: string) => `apiVersion: networking.istio.io/v1beta1

@@ -9,8 +9,8 @@ import { decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest, type LogEn
 import { createTestDatabase, type TestDatabase } from "@trellis/testkit";
 import { startSidecar, type Sidecar } from "../sidecar.ts";
 import { ISTIO_BUCKETS } from "./metric-store.ts";
+import { quiet, waitFor } from "../testing/mesh-test-kit.ts";
 
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
 type Received = { spans: SpanRecord[]; points: MetricPointRecord[]; logs: LogEntry[]; contentTypes: Set<string> };
 
@@ -72,15 +72,6 @@ function get(port: number, path: string, headers: http.OutgoingHttpHeaders = {})
   });
 }
 
-async function waitFor<T>(what: string, read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))?.slice(0, 800)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Cumulative points: the latest one per series (same service, metric and labels) is the current total. */
 function latestPoints(points: readonly MetricPointRecord[], name: string, serviceName: string): MetricPointRecord[] {

@@ -54,15 +54,7 @@ export function meshClient(material: Pick<IdentityMaterial, "certPem" | "keyPem"
   return { cert: material.certPem, key: material.keyPem, ca, checkServerIdentity: () => undefined, ALPNProtocols: ["http/1.1"] };
 }
 
-export async function waitFor<T>(what: string, read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)?.slice(0, 500)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { waitFor } from "../testing/mesh-test-kit.ts";
 
 /** A root of our own and a leaf under it that claims frontend's SPIFFE ID: what a foreign mesh would present. */
 export async function createForeignMaterial(spiffeId: string): Promise<{ certPem: string; keyPem: string; rootPem: string }> {
