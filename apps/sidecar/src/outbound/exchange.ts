@@ -15,8 +15,8 @@ import { describeNoEndpoints, type LoadBalancer } from "./concrete.ts";
 import { buildUpstreamHeaders } from "./endpoint.ts";
 import { startMirror } from "./mirror.ts";
 import { classifyStatus, type EndpointResult } from "./outlier.ts";
-import { checkRetryBudget } from "./retry-budget.ts";
-import { computeRetryBackoff, isRetriableFailure, isRetriableStatus, type AttemptFailure } from "./retry-policy.ts";
+import { decideRetry, FLAG_FOR_FAILURE } from "./retry-decision.ts";
+import { computeRetryBackoff, isRetriableFailure, isRetriableStatus } from "./retry-policy.ts";
 import type { CompiledCluster, CompiledEndpoint, CompiledRoute } from "./routing-table.ts";
 
 export type ExchangeDeps = { balancer: LoadBalancer; telemetry: Telemetry; resilience: Resilience; peerMetadata: string; upstream: string };
@@ -43,7 +43,6 @@ export type OutboundRun = {
   mtls: boolean;
 };
 
-const FLAG_FOR_FAILURE: Record<AttemptFailure, "UF" | "UC" | "UT"> = { "connect-failure": "UF", reset: "UC", "refused-stream": "UC", "per-try-timeout": "UT" };
 
 /** What ends a request early: the route deadline or the caller leaving; each calls the registered abandon. */
 type Flow = {
@@ -146,24 +145,9 @@ export async function forwardWithRetries(deps: ExchangeDeps, run: OutboundRun): 
       if (result.kind === "failure" && result.failure === "per-try-timeout") state.event("per_try_timeout");
       const status = result.kind === "response" ? (result.response.statusCode ?? 502) : null;
       const retriable = result.kind === "response" ? isRetriableStatus(policy, status ?? 502) : isRetriableFailure(policy, result.failure);
-      if (!retriable) {
-        if (attempt > 0) state.event("retry_success");
-        break;
-      }
-      if (attempt >= policy.retries) {
-        if (policy.retries > 0) {
-          state.event("retry_limit_exceeded");
-          run.flags.push(...failureFlags(result), "URX");
-        }
-        break;
-      }
-      if (!body.replayable()) break; // over the buffer limit: Envoy does not retry it, and flags nothing more
-      const refusal = checkRetryBudget(state.active, state.retriesActive, limits?.maxRetries, deps.resilience.budget);
-      if (refusal !== null) {
-        state.event("retry_overflow");
-        run.flags.push(...failureFlags(result), "URX");
-        break;
-      }
+      const failure = result.kind === "failure" ? result.failure : null;
+      const again = decideRetry({ retriable, attempt, retries: policy.retries, replayable: body.replayable(), failure, state, maxRetries: limits?.maxRetries, budget: deps.resilience.budget, flags: run.flags });
+      if (!again) break;
       // This attempt is discarded: its span ends with what it got, and the endpoint's in-flight count with it.
       endSpan(telemetry, run, span, status, result.kind === "failure" ? FLAG_FOR_FAILURE[result.failure] : null);
       retrySpanOpen = false;
@@ -229,9 +213,6 @@ function noteOutlier(state: ClusterState, cluster: CompiledCluster, endpoint: Co
   if (state.outlier.record(endpoint.workloadId, outcome, config, cluster.endpoints.length, Date.now())) state.event("outlier_ejected");
 }
 
-function failureFlags(result: AttemptResult): ResponseFlag[] {
-  return result.kind === "failure" ? [FLAG_FOR_FAILURE[result.failure]] : [];
-}
 
 function addFlag(run: OutboundRun, flag: ResponseFlag): void {
   if (!run.flags.includes(flag)) run.flags.unshift(flag);

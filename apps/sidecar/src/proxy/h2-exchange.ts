@@ -10,8 +10,8 @@ import { DEFAULT_MAX_PENDING, type ClusterState, type Resilience } from "../outb
 import { describeNoEndpoints, type LoadBalancer } from "../outbound/concrete.ts";
 import { pickEndpoint } from "../outbound/exchange.ts";
 import { classifyStatus } from "../outbound/outlier.ts";
-import { checkRetryBudget } from "../outbound/retry-budget.ts";
-import { computeRetryBackoff, isRetriableFailure, isRetriableGrpcStatus, isRetriableStatus, type AttemptFailure } from "../outbound/retry-policy.ts";
+import { decideRetry, FLAG_FOR_FAILURE } from "../outbound/retry-decision.ts";
+import { computeRetryBackoff, isRetriableFailure, isRetriableGrpcStatus, isRetriableStatus } from "../outbound/retry-policy.ts";
 import type { CompiledCluster, CompiledEndpoint, CompiledRoute } from "../outbound/routing-table.ts";
 import { RESPONSE_FLAGS_HEADER, localReply, type LocalReply, type ResponseFlag } from "../response-flags.ts";
 import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
@@ -47,7 +47,6 @@ export type H2Run = {
   mtls: boolean;
 };
 
-const FLAG_FOR_FAILURE: Record<AttemptFailure, "UF" | "UC" | "UT"> = { "connect-failure": "UF", reset: "UC", "refused-stream": "UC", "per-try-timeout": "UT" };
 
 /** Streams of each cluster waiting for a session to connect (HTTP/2's pending requests). */
 const pendingByCluster = new WeakMap<ClusterState, { count: number }>();
@@ -143,23 +142,9 @@ export async function forwardH2WithRetries(deps: H2ExchangeDeps, run: H2Run): Pr
       if (!flow.callerGone) noteOutlier(state, cluster, endpoint, result);
       if (flow.timedOut || flow.callerGone) break;
       if (result.kind === "failure" && result.failure === "per-try-timeout") state.event("per_try_timeout");
-      if (!isRetriable(run, result)) {
-        if (attempt > 0) state.event("retry_success");
-        break;
-      }
-      if (attempt >= policy.retries) {
-        if (policy.retries > 0) {
-          state.event("retry_limit_exceeded");
-          run.flags.push(...failureFlags(result), "URX");
-        }
-        break;
-      }
-      if (!body.replayable()) break; // over the buffer limit: Envoy does not retry it
-      if (checkRetryBudget(state.active, state.retriesActive, limits?.maxRetries, deps.resilience.budget) !== null) {
-        state.event("retry_overflow");
-        run.flags.push(...failureFlags(result), "URX");
-        break;
-      }
+      const failure = result.kind === "failure" ? result.failure : null;
+      const again = decideRetry({ retriable: isRetriable(run, result), attempt, retries: policy.retries, replayable: body.replayable(), failure, state, maxRetries: limits?.maxRetries, budget: deps.resilience.budget, flags: run.flags });
+      if (!again) break;
       // This attempt is discarded: its span ends with what it got, the endpoint's in-flight count with it.
       const ended = { status: result.kind === "response" ? result.status : null, flag: result.kind === "failure" ? FLAG_FOR_FAILURE[result.failure] : null };
       if (retrySpanOpen) telemetry.endHttpSpan(span, ended);
@@ -265,9 +250,6 @@ function noteOutlier(state: ClusterState, cluster: CompiledCluster, endpoint: Co
   if (state.outlier.record(endpoint.workloadId, classifyStatus(status), config, cluster.endpoints.length, Date.now())) state.event("outlier_ejected");
 }
 
-function failureFlags(result: H2AttemptResult): ResponseFlag[] {
-  return result.kind === "failure" ? [FLAG_FOR_FAILURE[result.failure]] : [];
-}
 
 function retryParent(run: H2Run): Context {
   return trace.getSpanContext(run.parent) === undefined ? contextWithSpan(run.parent, run.firstSpan) : run.parent;

@@ -10,7 +10,7 @@ import { pickCluster } from "../outbound/logical.ts";
 import { routingTableFor, type CompiledRoute, type CompiledVirtualHost } from "../outbound/routing-table.ts";
 import type { ResponseFlag } from "../response-flags.ts";
 import type { Telemetry } from "../telemetry/index.ts";
-import type { TcpRecord, WorkloadLabels } from "../telemetry/records.ts";
+import { openOutboundTcpRecord, type TcpRecord, type WorkloadLabels } from "../telemetry/records.ts";
 import { TCP_ALPN } from "../transport/mesh-tls.ts";
 import type { Peer } from "../transport/peer.ts";
 import type { UpstreamTlsProvider } from "../transport/upstream-tls.ts";
@@ -41,22 +41,7 @@ export function createOutboundTcpHandler(deps: OutboundTcpDeps): (socket: net.So
   };
 
   return (socket) => {
-    const record: TcpRecord = {
-      reporter: "source",
-      startTimeMs: Date.now(),
-      durationMs: 0,
-      sentBytes: 0,
-      receivedBytes: 0,
-      flags: [],
-      upstreamHost: null,
-      upstreamCluster: null,
-      source: deps.source,
-      destination: null,
-      destinationService: upstream,
-      sourcePrincipal: null,
-      destinationPrincipal: null,
-      mtls: false,
-    };
+    const record = openOutboundTcpRecord(deps.source, upstream);
     socket.on("error", () => {});
     const snapshot = deps.currentSnapshot();
     const table = snapshot === null ? null : routingTableFor(snapshot);

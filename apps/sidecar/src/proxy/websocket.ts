@@ -13,7 +13,7 @@ import type { UpstreamTlsProvider as UpstreamTls } from "../transport/upstream-t
 import { routingTableFor } from "../outbound/routing-table.ts";
 import { flagForUpstreamError, localReply, RESPONSE_FLAGS_HEADER, type LocalReply, type ResponseFlag } from "../response-flags.ts";
 import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
-import type { TcpRecord, WorkloadLabels } from "../telemetry/records.ts";
+import { openOutboundTcpRecord, type WorkloadLabels } from "../telemetry/records.ts";
 import { peerOf } from "../transport/peer.ts";
 import { createPeerMetadataDecoder, PEER_METADATA_HEADER } from "../transport/peer-metadata.ts";
 import type { ForwardTarget } from "./forward.ts";
@@ -45,22 +45,7 @@ export function createOutboundUpgradeHandler(deps: OutboundUpgradeDeps): Upgrade
     const path = pathOf(req.url);
     const parent = telemetry.extract(req.headers);
     const span = telemetry.startHttpSpan({ kind: "client", method, path, serverAddress: upstream, upstreamService: upstream, parent });
-    const record: TcpRecord = {
-      reporter: "source",
-      startTimeMs,
-      durationMs: 0,
-      sentBytes: 0,
-      receivedBytes: 0,
-      flags: [],
-      upstreamHost: null,
-      upstreamCluster: null,
-      source: deps.source,
-      destination: null,
-      destinationService: upstream,
-      sourcePrincipal: null,
-      destinationPrincipal: null,
-      mtls: false,
-    };
+    const record = openOutboundTcpRecord(deps.source, upstream, startTimeMs);
     const finish = (outcome: TunnelOutcome) => {
       telemetry.endHttpSpan(span, outcome);
       if (outcome.status !== 101) return; // no tunnel: nothing for the TCP metrics

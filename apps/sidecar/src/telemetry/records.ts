@@ -95,6 +95,26 @@ export type TcpRecord = {
   requestedServerName?: string | null;
 };
 
+/** The record of an outbound TCP tunnel (TCP pass-through, WebSocket) as it opens; the proxy fills in the rest. */
+export function openOutboundTcpRecord(source: WorkloadLabels, destinationService: string, startTimeMs = Date.now()): TcpRecord {
+  return {
+    reporter: "source",
+    startTimeMs,
+    durationMs: 0,
+    sentBytes: 0,
+    receivedBytes: 0,
+    flags: [],
+    upstreamHost: null,
+    upstreamCluster: null,
+    source,
+    destination: null,
+    destinationService,
+    sourcePrincipal: null,
+    destinationPrincipal: null,
+    mtls: false,
+  };
+}
+
 /**
  * Per-cluster resilience events, counted as `trellis_upstream_*_total{cluster_name, event}` (Envoy's
  * `upstream_rq_retry`, `upstream_rq_retry_overflow`, `upstream_rq_pending_overflow`, outlier ejections…).
