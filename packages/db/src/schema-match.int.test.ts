@@ -15,6 +15,8 @@ type Field = Model["fields"][number];
 const IGNORED_TABLES = new Set(["_trellis_migrations"]);
 
 function columnType(field: Field): string {
+  // Prisma creates scalar lists as nullable arrays (TEXT[], INTEGER[], ...).
+  if (field.isList) return "ARRAY";
   const [native, args = []] = (field.nativeType ?? []) as [string?, string[]?];
   switch (native) {
     case "Uuid":
@@ -23,6 +25,8 @@ function columnType(field: Field): string {
       return `character(${args[0] ?? 1})`;
     case "SmallInt":
       return "smallint";
+    case "Date":
+      return "date";
     case "Timestamptz":
       return `timestamp with time zone(${args[0] ?? 6})`;
     case undefined:
@@ -73,7 +77,7 @@ function expectedSchema(dmmf: Dmmf): string[] {
         }
         continue;
       }
-      const nullability = field.isRequired ? "not null" : "null";
+      const nullability = field.isRequired && !field.isList ? "not null" : "null";
       lines.push(`column ${table}.${field.dbName ?? field.name} ${columnType(field)} ${nullability}${hasDatabaseDefault(field) ? " default" : ""}`);
     }
   }
@@ -94,14 +98,17 @@ async function actualSchema(db: TestDatabase["db"]): Promise<string[]> {
     table_name: string; column_name: string; data_type: string; character_maximum_length: number | null;
     datetime_precision: number | null; is_nullable: string; column_default: string | null;
   }>(`SELECT table_name, column_name, data_type, character_maximum_length, datetime_precision, is_nullable, column_default
-      FROM information_schema.columns WHERE table_schema = 'public'`);
+      FROM information_schema.columns c
+      WHERE table_schema = 'public'
+        -- daily partitions of the telemetry tables are the parents' storage, not tables of their own
+        AND NOT EXISTS (SELECT 1 FROM pg_class p WHERE p.relname = c.table_name AND p.relispartition)`);
   const tables = new Set<string>();
   for (const c of columns) {
     if (IGNORED_TABLES.has(c.table_name)) continue;
     tables.add(c.table_name);
     let type = c.data_type;
     if (type === "character") type = `character(${c.character_maximum_length})`;
-    if (type.startsWith("timestamp")) type = `${type}(${c.datetime_precision})`;
+    if (type.startsWith("timestamp") && type !== "date") type = `${type}(${c.datetime_precision})`;
     lines.push(`column ${c.table_name}.${c.column_name} ${type} ${c.is_nullable === "YES" ? "null" : "not null"}${c.column_default !== null ? " default" : ""}`);
   }
   for (const t of tables) lines.push(`table ${t}`);
@@ -113,6 +120,7 @@ async function actualSchema(db: TestDatabase["db"]): Promise<string[]> {
        JOIN pg_namespace n ON n.oid = t.relnamespace AND n.nspname = 'public'
        CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
        JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+      WHERE NOT t.relispartition
       GROUP BY t.relname, i.indexrelid, i.indisprimary, i.indisunique`,
   );
   for (const i of indexes) {

@@ -1,0 +1,50 @@
+// The telemetry write path: one call stores a batch of decoded spans, log records and metric points in one
+// transaction — raw rows (idempotent on natural keys), trace summaries, and the RED rollups derived from what was
+// new in the batch — so a batch is either wholly stored or not at all, and a retried one changes nothing.
+import type pg from "pg";
+import type { LogEntry, MetricPointRecord, SpanRecord } from "@trellis/otlp";
+import { PartitionManager } from "./partitions.ts";
+import { writeBatch } from "./write-batch.ts";
+import { SpanEdgePairer } from "./rollups/span-edges.ts";
+
+export type TelemetryBatch = {
+  spans: readonly SpanRecord[];
+  logs: readonly LogEntry[];
+  metricPoints: readonly MetricPointRecord[];
+};
+
+/** What the batch added (rows already stored by an earlier send of the same data are not counted). */
+export type WriteResult = { spans: number; logs: number; metricPoints: number };
+
+export type TelemetryStoreOptions = {
+  /** Days of telemetry kept; older daily partitions are dropped (default 7). */
+  retentionDays?: number;
+  /** How long a server or client span waits for its peer before its graph edge is recorded without it (ms). */
+  edgeWaitMs?: number;
+  now?: () => number;
+};
+
+export type TelemetryStore = {
+  write(batch: TelemetryBatch): Promise<WriteResult>;
+  /** Records graph edges of spans whose peer did not arrive in time; ingest calls it every second. */
+  flushPendingEdges(): Promise<void>;
+  /** Creates today's and tomorrow's partitions and drops expired ones; ingest calls it at start and hourly. */
+  maintain(): Promise<{ dropped: string[] }>;
+};
+
+export function createTelemetryStore(pool: pg.Pool, options: TelemetryStoreOptions = {}): TelemetryStore {
+  const now = options.now ?? Date.now;
+  const retentionDays = options.retentionDays ?? 7;
+  const partitions = new PartitionManager(pool);
+  const pairer = new SpanEdgePairer({ waitMs: options.edgeWaitMs ?? 10_000 });
+  return {
+    write: (batch) => writeBatch({ pool, partitions, pairer, now: now() }, batch),
+    flushPendingEdges: async () => {
+      await writeBatch({ pool, partitions, pairer, now: now() }, { spans: [], logs: [], metricPoints: [] });
+    },
+    maintain: async () => {
+      await partitions.ensureAhead(now());
+      return { dropped: await partitions.dropExpired(retentionDays, now()) };
+    },
+  };
+}
