@@ -24,7 +24,7 @@ const COLUMNS = [
 
 const INSERT_SQL = `INSERT INTO spans (${COLUMNS.map(([name]) => name).join(", ")})
 SELECT * FROM unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")})
-ON CONFLICT (trace_id, span_id) DO NOTHING`;
+ON CONFLICT (trace_id, span_id, start_time) DO NOTHING`;
 
 /** Stores spans; returns how many were new (a retried batch returns 0). */
 export async function insertSpans(pool: pg.Pool, spans: readonly SpanRecord[]): Promise<number> {

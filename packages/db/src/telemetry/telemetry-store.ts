@@ -13,8 +13,17 @@ export type TelemetryBatch = {
   metricPoints: readonly MetricPointRecord[];
 };
 
-/** What the batch added (rows already stored by an earlier send of the same data are not counted). */
-export type WriteResult = { spans: number; logs: number; metricPoints: number };
+/**
+ * What the batch added (rows already stored by an earlier send of the same data are not counted), and what it
+ * refused for being stamped outside the stored range (older than the retention, or more than a day ahead) — to be
+ * reported to the sender as rejected items of a partial success.
+ */
+export type WriteResult = {
+  spans: number;
+  logs: number;
+  metricPoints: number;
+  outOfRange: { spans: number; logs: number; metricPoints: number; messages: string[] };
+};
 
 export type TelemetryStoreOptions = {
   /** Days of telemetry kept; older daily partitions are dropped (default 7). */
@@ -37,10 +46,12 @@ export function createTelemetryStore(pool: pg.Pool, options: TelemetryStoreOptio
   const retentionDays = options.retentionDays ?? 7;
   const partitions = new PartitionManager(pool);
   const pairer = new SpanEdgePairer({ waitMs: options.edgeWaitMs ?? 10_000 });
+  const meshServices = new Map<string, number>();
+  const context = () => ({ pool, partitions, pairer, meshServices, retentionDays, now: now() });
   return {
-    write: (batch) => writeBatch({ pool, partitions, pairer, now: now() }, batch),
+    write: (batch) => writeBatch(context(), batch),
     flushPendingEdges: async () => {
-      await writeBatch({ pool, partitions, pairer, now: now() }, { spans: [], logs: [], metricPoints: [] });
+      if (pairer.size > 0) await writeBatch(context(), { spans: [], logs: [], metricPoints: [] });
     },
     maintain: async () => {
       await partitions.ensureAhead(now());
