@@ -70,7 +70,8 @@ export async function startEnvironment(log: (line: string) => void): Promise<Ben
   }
 }
 
-async function freshDatabase(workDir: string, cleanups: Array<() => Promise<void> | void>, log: (line: string) => void): Promise<string> {
+/** A new database for this run, dropped by the cleanups: on DATABASE_URL's server, or an embedded Postgres in workDir. */
+export async function freshDatabase(workDir: string, cleanups: Array<() => Promise<void> | void>, log: (line: string) => void): Promise<string> {
   const given = process.env.DATABASE_URL;
   if (given) {
     const name = `trellis_bench_${randomBytes(4).toString("hex")}`;

@@ -208,6 +208,22 @@ describe("RED rollups", () => {
     expect((await rollup("red_1m")).map((r) => r.requests)).toEqual([4]);
   });
 
+  it("counts a label set that first appears in a process it already follows (the first 503 of a long-running sidecar)", async () => {
+    const old = { startTimeUnixNano: ms(NOW - 3_600_000) };
+    await store.write({ ...empty, metricPoints: [durationPoint(NOW - 20_000, [0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0], old)] });
+    await store.write({
+      ...empty,
+      metricPoints: [
+        durationPoint(NOW - 10_000, [0, 0, 101, 0, 0, 0, 0, 0, 0, 0, 0], old),
+        durationPoint(NOW - 10_000, [0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0], old, { response_code: "503", response_flags: "URX" }),
+      ],
+    });
+    expect((await rollup("red_1m")).map((r) => [r.response_class, r.requests])).toEqual([
+      ["2xx", 1],
+      ["5xx", 2],
+    ]);
+  });
+
   it("takes the destination's report, and the source's only where the destination never saw the request", async () => {
     const source = { reporter: "source" };
     await store.write({

@@ -58,11 +58,13 @@ export async function writeMetrics(client: pg.PoolClient, points: readonly Metri
 
   const { rows: inserted } = await client.query<{ series_id: string; time_us: string }>(INSERT_POINTS, toColumns(ordered, 10, pointRow));
   const fresh = new Set(inserted.map((row) => `${row.series_id}:${row.time_us}`));
+  // A process whose other series we already follow: a series of it we have not seen is new since its last export.
+  const knownProcesses = new Set(red.filter((p) => states.has(p.seriesId)).map((p) => processOf(p.point)));
   const contributions: RedContribution[] = [];
   const changed = new Map<string, SeriesState>();
   for (const { seriesId, point } of red) {
     if (!fresh.has(`${seriesId}:${nanosToMicros(point.timeUnixNano)}`)) continue; // stored before: counted before
-    const { delta, state } = deltaOf(point, states.get(seriesId) ?? null);
+    const { delta, state } = deltaOf(point, states.get(seriesId) ?? null, knownProcesses.has(processOf(point)));
     if (state && state !== states.get(seriesId)) {
       states.set(seriesId, state);
       changed.set(seriesId, state);
@@ -75,6 +77,10 @@ export async function writeMetrics(client: pg.PoolClient, points: readonly Metri
     await client.query(SAVE_STATES, toColumns(rows, 6, ([id, s]) => [id, String(Math.round(s.startMs * 1000)), String(Math.round(s.timeMs * 1000)), s.count, s.sum, `{${s.bucketCounts.join(",")}}`]));
   }
   return { stored: inserted.length, contributions };
+}
+
+function processOf(point: MetricPointRecord): string {
+  return canonicalJson(point.resourceAttributes);
 }
 
 /** A series is its name, kind, unit, resource and point attributes (as OpenTelemetry defines a stream's identity). */

@@ -15,8 +15,10 @@ export type Delta = { count: number; sum: number; bucketCounts: number[] };
 
 /**
  * A cumulative series whose first point we see counts from its start when that start is this recent before the
- * point (a process that just began); an older series seen for the first time (ingest newly pointed at a running
- * mesh) only sets the baseline, so its whole history is not put into one bucket.
+ * point (a process that just began), or when other series of the same process were seen before (a label set that
+ * just appeared, e.g. the first 503: OpenTelemetry gives every series the process's start time). Otherwise — ingest
+ * newly pointed at a running mesh — the first point only sets the baseline, so a whole history is not put into
+ * one bucket.
  */
 const FRESH_SERIES_MS = 5 * 60_000;
 
@@ -25,7 +27,7 @@ const FRESH_SERIES_MS = 5 * 60_000;
  * or equal to the state adds nothing (a resend or an out-of-order point); a restarted series (new start time or a
  * smaller count) counts from its new start.
  */
-export function deltaOf(point: MetricPointRecord, state: SeriesState | null): { delta: Delta | null; state: SeriesState | null } {
+export function deltaOf(point: MetricPointRecord, state: SeriesState | null, processSeenBefore = false): { delta: Delta | null; state: SeriesState | null } {
   const count = point.count ?? 0;
   const sum = point.sum ?? 0;
   const buckets = bucketsOf(point);
@@ -39,7 +41,7 @@ export function deltaOf(point: MetricPointRecord, state: SeriesState | null): { 
     const bucketCounts = buckets.map((c, i) => Math.max(0, c - (state.bucketCounts[i] ?? 0)));
     return { delta: { count: count - state.count, sum: sum - state.sum, bucketCounts }, state: next };
   }
-  const fresh = state !== null || timeMs - startMs <= FRESH_SERIES_MS;
+  const fresh = state !== null || processSeenBefore || timeMs - startMs <= FRESH_SERIES_MS;
   return { delta: fresh ? { count, sum, bucketCounts: buckets } : null, state: next };
 }
 

@@ -1,0 +1,178 @@
+// `npm run bench -- ingest`: OTLP in → spans committed in Postgres, next to the limit measured in the same run (a raw
+// COPY of the same rows into the same table), then decode rates and the query goals.
+//
+// 1. A fresh database (DATABASE_URL's server, or an embedded Postgres), migrated; the built ingest as a child
+//    process pinned to one core (taskset), so "spans per ingest core" is what that core did.
+// 2. Batches as SDKs send them: 512 spans of ~15 attributes, serialized by the official OTLP serializer, each sent
+//    once (new ids every request).
+// 3. Maximum rate: closed loop, 8 connections. Then 80% of it, open loop, for the p99 request latency.
+// 4. Raw COPY of the same spans, pre-formatted, over the same 8 connections into the emptied table.
+// Flags: --skip-queries (the 10M-span query seeding takes minutes), --seconds N (per phase, default 10).
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectDatabase, findFreePort, migrate } from "@trellis/db";
+import { decodeTraceRequest } from "@trellis/otlp";
+import { freshDatabase, repoRoot } from "../control-plane/environment.ts";
+import { cpuSeconds, memoryMb, round1, sleep, startChild, waitUntil } from "../sidecar/processes.ts";
+import { benchDecode, makeTraceBatch } from "./decode.mjs";
+import { closedLoop, openLoop, percentile, type Batch, type LoadResult } from "./load.ts";
+import { benchQueries } from "./queries.mjs";
+import { rawCopy, toCopyText } from "./raw-copy.ts";
+
+const GOALS = { spansPerCore: 25_000, vsCopy: 0.5, p99Ms: 200, graphP95Ms: 150, traceGetP95Ms: 20 } as const;
+const CONNECTIONS = 8;
+const args = process.argv.slice(2);
+const seconds = Number(args[args.indexOf("--seconds") + 1] ?? 0) || 10;
+const skipQueries = args.includes("--skip-queries");
+const log = (line: string) => console.log(`[bench ingest] ${line}`);
+
+const workDir = mkdtempSync(join(tmpdir(), "trellis-bench-ingest-"));
+chmodSync(workDir, 0o755);
+const cleanups: Array<() => Promise<unknown> | unknown> = [() => rmSync(workDir, { recursive: true, force: true })];
+try {
+  const databaseUrl = await freshDatabase(workDir, cleanups, log);
+  const db = await connectDatabase({ url: databaseUrl, source: "the benchmark database", max: CONNECTIONS + 2 });
+  cleanups.push(() => db.close());
+  await migrate({ pool: db.pool });
+
+  log("building apps/ingest (esbuild)…");
+  if (spawnSync(process.execPath, ["../../scripts/build-node-app.mjs"], { cwd: join(repoRoot, "apps/ingest"), stdio: "inherit" }).status !== 0) {
+    throw new Error("building ingest failed (output above)");
+  }
+  const [port, grpcPort] = [await findFreePort(), await findFreePort()];
+  const ingest = startChild("ingest", process.execPath, [join(repoRoot, "apps/ingest/dist/main.js")], {
+    cpu: 1,
+    logFile: join(workDir, "ingest.log"),
+    env: { DATABASE_URL: databaseUrl, TRELLIS_INGEST_PORT: String(port), TRELLIS_INGEST_GRPC_PORT: String(grpcPort) },
+  });
+  cleanups.push(() => ingest.stop());
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil("ingest /healthz", async () => (await fetch(`${url}/healthz`).catch(() => null))?.ok === true);
+
+  const needed = Math.ceil((seconds * 60_000) / 512) + 40; // room for ~60k spans/s in each phase
+  log(`making ${needed * 2} batches of 512 spans with the OpenTelemetry SDK…`);
+  const makeBatches = (n: number): Batch[] => Array.from({ length: n }, () => makeTraceBatch(Date.now() - 60_000)).map((b) => ({ body: b.body, spans: b.count }));
+  const warmup = makeBatches(40);
+  const maxBatches = makeBatches(needed);
+  const steadyBatches = makeBatches(needed);
+
+  const warm = await closedLoop({ url, batches: warmup, seconds: 5, connections: CONNECTIONS });
+  const max = await measured(ingest.pid, () => closedLoop({ url, batches: maxBatches, seconds, connections: CONNECTIONS }));
+  log(`maximum: ${Math.round(max.load.spansAcked / max.load.seconds)} spans/s, ingest CPU ${round1(max.cpu)} core, p99 ${round1(percentile(max.load.latenciesMs, 0.99))} ms`);
+  const steadyRate = Math.round((0.8 * max.load.spansAcked) / max.load.seconds);
+  await sleep(2000);
+  const steady = await measured(ingest.pid, () => openLoop({ url, batches: steadyBatches, seconds, spansPerSecond: steadyRate }));
+  log(`80%: ${steadyRate} spans/s offered, ${Math.round(steady.load.spansAcked / steady.load.seconds)} acked/s, p99 ${round1(percentile(steady.load.latenciesMs, 0.99))} ms`);
+  const stored = Number((await db.pool.query("SELECT count(*) AS n FROM spans")).rows[0].n);
+  const acked = warm.spansAcked + max.load.spansAcked + steady.load.spansAcked;
+  const ingestMemory = memoryMb([ingest.pid]);
+  await ingest.stop();
+
+  log("raw COPY of the same spans into the emptied table…");
+  await db.pool.query("TRUNCATE spans");
+  const copyTexts = maxBatches.map((b) => toCopyText(decodeTraceRequest(b.body, "protobuf").spans));
+  const copy = await rawCopy(db.pool, copyTexts, CONNECTIONS, 512);
+  log(`raw COPY: ${Math.round(copy.spansPerSecond)} spans/s`);
+
+  log("decode rates (one core)…");
+  const decode = await benchDecode({ log });
+  const queries = skipQueries ? null : await benchQueries({ pool: db.pool, log });
+
+  const maxRate = max.load.spansAcked / max.load.seconds;
+  const results = {
+    date: new Date().toISOString(),
+    code: spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, encoding: "utf8" }).stdout.trim(),
+    seconds,
+    connections: CONNECTIONS,
+    maximum: summary(max.load, max.cpu),
+    spansPerIngestCore: Math.round(maxRate / Math.max(max.cpu, 1e-9)),
+    steady: { offeredSpansPerSecond: steadyRate, ...summary(steady.load, steady.cpu) },
+    rawCopySpansPerSecond: Math.round(copy.spansPerSecond),
+    vsRawCopy: Math.round((maxRate / copy.spansPerSecond) * 100) / 100,
+    storedExactlyOnce: { acked, stored },
+    ingestMemoryMb: ingestMemory,
+    decode,
+    queries,
+  };
+  const goals = {
+    spansPerCore: results.spansPerIngestCore >= GOALS.spansPerCore,
+    vsCopy: results.vsRawCopy >= GOALS.vsCopy,
+    p99: results.steady.p99Ms <= GOALS.p99Ms,
+    graph: queries ? queries.graphP95 <= GOALS.graphP95Ms : null,
+    traceGet: queries ? queries.traceGetP95 <= GOALS.traceGetP95Ms : null,
+  };
+  const dir = join(repoRoot, "bench/results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "ingest.json"), `${JSON.stringify({ ...results, goals }, null, 2)}\n`);
+  writeFileSync(join(dir, "ingest.md"), report(results, goals));
+  log(`results: bench/results/ingest.md`);
+  if (stored !== acked) throw new Error(`spans acknowledged ${acked} but stored ${stored}: something was lost or stored twice`);
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+}
+
+async function measured(pid: number, run: () => Promise<LoadResult>): Promise<{ load: LoadResult; cpu: number }> {
+  const before = cpuSeconds([pid]);
+  const load = await run();
+  const after = cpuSeconds([pid]);
+  return { load, cpu: (after.user + after.system - before.user - before.system) / load.seconds };
+}
+
+function summary(load: LoadResult, cpu: number) {
+  return {
+    spansPerSecond: Math.round(load.spansAcked / load.seconds),
+    requests: load.requests,
+    failures: load.failures,
+    p50Ms: round1(percentile(load.latenciesMs, 0.5)),
+    p99Ms: round1(percentile(load.latenciesMs, 0.99)),
+    maxMs: round1(percentile(load.latenciesMs, 1)),
+    ingestCpuCores: Math.round(cpu * 100) / 100,
+  };
+}
+
+function report(r: Record<string, any>, goals: Record<string, boolean | null>): string {
+  const mark = (ok: boolean | null) => (ok === null ? "not run" : ok ? "✅" : "❌");
+  const q = r.queries;
+  return `# Ingest benchmark
+
+\`npm run bench -- ingest\` — ${r.date} — code: ${r.code}
+
+| | goal | result | |
+|---|---|---|---|
+| spans committed per second per ingest core | ≥ ${GOALS.spansPerCore.toLocaleString("en")} | ${r.spansPerIngestCore.toLocaleString("en")} (${r.maximum.spansPerSecond.toLocaleString("en")} spans/s on ${r.maximum.ingestCpuCores} core) | ${mark(goals.spansPerCore)} |
+| vs raw COPY of the same rows into the same table | ≥ 0.5× | ${r.vsRawCopy}× (COPY: ${r.rawCopySpansPerSecond.toLocaleString("en")} spans/s) | ${mark(goals.vsCopy)} |
+| p99 request latency at 80% of the maximum rate | ≤ ${GOALS.p99Ms} ms | ${r.steady.p99Ms} ms (p50 ${r.steady.p50Ms}, max ${r.steady.maxMs}) | ${mark(goals.p99)} |
+| topology.graph, 1 h, 1,000 services / 5,000 edges, p95 | ≤ ${GOALS.graphP95Ms} ms | ${q ? `${q.graphP95} ms (p50 ${q.graphP50})` : "not run (--skip-queries)"} | ${mark(goals.graph)} |
+| traces.get with 10M spans stored, p95 | ≤ ${GOALS.traceGetP95Ms} ms | ${q ? `${q.traceGetP95} ms (p50 ${q.traceGetP50})` : "not run"} | ${mark(goals.traceGet)} |
+
+Every span acknowledged was stored exactly once: ${r.storedExactlyOnce.acked.toLocaleString("en")} acknowledged, ${r.storedExactlyOnce.stored.toLocaleString("en")} rows.
+
+## Runs (${r.seconds} s each, ${r.connections} keep-alive connections, 512-span OTLP/protobuf batches)
+
+| run | spans/s | requests | failed | p50 ms | p99 ms | max ms | ingest CPU (cores) |
+|---|---|---|---|---|---|---|---|
+| maximum (closed loop) | ${r.maximum.spansPerSecond} | ${r.maximum.requests} | ${JSON.stringify(r.maximum.failures)} | ${r.maximum.p50Ms} | ${r.maximum.p99Ms} | ${r.maximum.maxMs} | ${r.maximum.ingestCpuCores} |
+| 80% (open loop, ${r.steady.offeredSpansPerSecond} spans/s offered) | ${r.steady.spansPerSecond} | ${r.steady.requests} | ${JSON.stringify(r.steady.failures)} | ${r.steady.p50Ms} | ${r.steady.p99Ms} | ${r.steady.maxMs} | ${r.steady.ingestCpuCores} |
+| raw COPY (the limit) | ${r.rawCopySpansPerSecond} | | | | | | |
+
+Ingest memory after the runs: RSS ${r.ingestMemoryMb.rssMb} MB (peak ${r.ingestMemoryMb.hwmMb} MB).
+
+## Decoding (one core, CPU time; bench/ingest/decode.mjs)
+
+| signal | records/s | bytes/record |
+|---|---|---|
+| traces | ${r.decode.spansPerSecond} | ${r.decode.bytesPerSpan} |
+| logs | ${r.decode.logRecordsPerSecond} | ${r.decode.bytesPerLogRecord} |
+| metrics | ${r.decode.dataPointsPerSecond} | ${r.decode.bytesPerDataPoint} |
+${q ? `\n## Queries (bench/ingest/queries.mjs)\n\n${"```"}\n${JSON.stringify(q, null, 2)}\n${"```"}\n` : ""}
+## Method
+
+Ingest runs as the built \`apps/ingest/dist/main.js\`, pinned to CPU 1 with taskset; its CPU time comes from
+/proc/<pid>/stat over each run, so spans per ingest core = spans/s ÷ cores used. Postgres runs unpinned on the same
+two cores (it is the other half of the work). Latency in the open-loop run is timed from each request's scheduled
+send. The raw COPY takes the spans of the maximum run, decoded and formatted beforehand, so it measures Postgres
+alone.
+`;
+}
