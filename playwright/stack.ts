@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-export const ports = { web: 3310, ingest: 14318, controlPlane: 15910, gateway: 18080, demoBase: 19100, adminBase: 15100 };
+export const ports = { web: 3310, ingest: 14318, ingestGrpc: 14317, controlPlane: 15910, gateway: 18080, demoBase: 19100, adminBase: 15100 };
 export const webUrl = `http://localhost:${ports.web}`;
 export const controlPlaneUrl = `http://127.0.0.1:${ports.controlPlane}`;
 
@@ -18,6 +18,7 @@ export function stackEnv(home: string): NodeJS.ProcessEnv {
     TRELLIS_HOME: home,
     TRELLIS_WEB_PORT: String(ports.web),
     TRELLIS_INGEST_PORT: String(ports.ingest),
+    TRELLIS_INGEST_GRPC_PORT: String(ports.ingestGrpc),
     TRELLIS_CONTROL_PLANE_PORT: String(ports.controlPlane),
     TRELLIS_CONTROL_PLANE_URL: controlPlaneUrl,
     TRELLIS_GATEWAY_PORT: String(ports.gateway),

@@ -9,6 +9,7 @@ const schema = z.object({
   TRELLIS_HOME: z.string().default(".trellis"),
   TRELLIS_WEB_PORT: port(3000),
   TRELLIS_INGEST_PORT: port(4318),
+  TRELLIS_INGEST_GRPC_PORT: port(4317),
   TRELLIS_CONTROL_PLANE_PORT: port(15010),
   TRELLIS_GATEWAY_PORT: port(8080),
   TRELLIS_CONTROL_PLANE_URL: z.string().url().optional(),

@@ -21,6 +21,7 @@ async function freePorts(): Promise<NodeJS.ProcessEnv> {
   return {
     TRELLIS_WEB_PORT: String(await findFreePort()),
     TRELLIS_INGEST_PORT: String(await findFreePort()),
+    TRELLIS_INGEST_GRPC_PORT: String(await findFreePort()),
     TRELLIS_CONTROL_PLANE_PORT: String(await findFreePort()),
     TRELLIS_GATEWAY_PORT: String(await findFreePort()),
   };

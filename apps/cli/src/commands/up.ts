@@ -64,7 +64,8 @@ export async function runUp(options: UpOptions): Promise<void> {
     const caEnv = { TRELLIS_CA_DIR: join(env.TRELLIS_HOME, "ca"), TRELLIS_JOIN_SECRET: joinSecret };
 
     const ingestUrl = `http://127.0.0.1:${env.TRELLIS_INGEST_PORT}`;
-    const ingest = supervisor.start({ name: "ingest", command: node, args: [entries.ingest], env: childEnv, logDir, ipc: true, verbose: options.verbose });
+    const ingestEnv = { ...childEnv, TRELLIS_INGEST_PORT: String(env.TRELLIS_INGEST_PORT), TRELLIS_INGEST_GRPC_PORT: String(env.TRELLIS_INGEST_GRPC_PORT) };
+    const ingest = supervisor.start({ name: "ingest", command: node, args: [entries.ingest], env: ingestEnv, logDir, ipc: true, verbose: options.verbose });
     const controlPlane = supervisor.start({
       name: "control-plane",
       command: node,
@@ -75,7 +76,7 @@ export async function runUp(options: UpOptions): Promise<void> {
       verbose: options.verbose,
     });
     await waitUntilReady(ingest, `${ingestUrl}/healthz`);
-    say("ingest", `ready ${ingestUrl} (OTLP/HTTP)`);
+    say("ingest", `ready ${ingestUrl} (OTLP/HTTP), 127.0.0.1:${env.TRELLIS_INGEST_GRPC_PORT} (OTLP/gRPC)`);
     await waitUntilReady(controlPlane, `${env.TRELLIS_CONTROL_PLANE_URL}/healthz`);
     say("control-plane", `ready ${env.TRELLIS_CONTROL_PLANE_URL}`);
 
@@ -115,7 +116,8 @@ export async function runUp(options: UpOptions): Promise<void> {
 
     console.log(`\nTrellis is up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`);
     console.log(`  dashboard      ${webUrl}`);
-    console.log(`  OTLP/HTTP      ${ingestUrl}/v1/traces`);
+    console.log(`  OTLP/HTTP      ${ingestUrl}  (/v1/traces, /v1/metrics, /v1/logs)`);
+    console.log(`  OTLP/gRPC      127.0.0.1:${env.TRELLIS_INGEST_GRPC_PORT}`);
     console.log(`  control plane  ${env.TRELLIS_CONTROL_PLANE_URL}`);
     if (options.demo) console.log(`  demo gateway   http://127.0.0.1:${env.TRELLIS_GATEWAY_PORT}/`);
     console.log(`  logs           ${logDir}`);
@@ -168,6 +170,7 @@ async function assertPortsFree(demo: boolean): Promise<void> {
   const ports: Array<[number, string, string]> = [
     [env.TRELLIS_WEB_PORT, "dashboard", "TRELLIS_WEB_PORT"],
     [env.TRELLIS_INGEST_PORT, "OTLP/HTTP ingest", "TRELLIS_INGEST_PORT"],
+    [env.TRELLIS_INGEST_GRPC_PORT, "OTLP/gRPC ingest", "TRELLIS_INGEST_GRPC_PORT"],
     [env.TRELLIS_CONTROL_PLANE_PORT, "control plane", "TRELLIS_CONTROL_PLANE_PORT"],
   ];
   if (demo) ports.push([env.TRELLIS_GATEWAY_PORT, "demo gateway", "TRELLIS_GATEWAY_PORT"]);
