@@ -7,11 +7,22 @@ function unsetWhenEmpty<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === "" ? undefined : value), schema);
 }
 
+const port = (fallback: number) => unsetWhenEmpty(z.coerce.number().int().min(0).max(65535).default(fallback));
+const positiveInt = (fallback: number) => unsetWhenEmpty(z.coerce.number().int().positive().default(fallback));
+
 const envSchema = z.object({
-  TRELLIS_INGEST_PORT: unsetWhenEmpty(z.coerce.number().int().min(0).max(65535).default(4318)),
+  TRELLIS_INGEST_PORT: port(4318),
+  TRELLIS_INGEST_GRPC_PORT: port(4317),
   TRELLIS_INGEST_HOST: unsetWhenEmpty(z.string().default("127.0.0.1")),
   DATABASE_URL: unsetWhenEmpty(z.string({ error: "is required (e.g. postgresql://postgres@127.0.0.1:5432/trellis)" })),
-  TRELLIS_INGEST_MAX_BODY_BYTES: unsetWhenEmpty(z.coerce.number().int().positive().default(16 * 1024 * 1024)),
+  TRELLIS_INGEST_MAX_BODY_BYTES: positiveInt(16 * 1024 * 1024),
+  /** When set, every export must carry `Authorization: Bearer <token>` (HTTP header or gRPC metadata). */
+  TRELLIS_INGEST_TOKEN: unsetWhenEmpty(z.string().optional()),
+  TRELLIS_RETENTION_DAYS: positiveInt(7),
+  /** Spans + log records + metric points accepted and not yet committed; beyond it exports get 429 / UNAVAILABLE. */
+  TRELLIS_INGEST_QUEUE_ITEMS: positiveInt(100_000),
+  /** Concurrent store writes (each one Postgres connection and transaction). */
+  TRELLIS_INGEST_WRITERS: positiveInt(2),
 });
 
 export type IngestEnv = z.infer<typeof envSchema>;

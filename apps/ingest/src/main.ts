@@ -1,18 +1,31 @@
-// The ingest process: read the environment, connect to Postgres, serve OTLP/HTTP until SIGINT/SIGTERM.
+// The ingest process: read the environment, connect to Postgres, serve OTLP/HTTP and OTLP/gRPC until SIGINT/SIGTERM.
 import { connectDatabase, type Database } from "@trellis/db";
 import { AppError, runMain } from "@trellis/runtime";
 import { readEnv } from "./env.ts";
-import { startIngest } from "./server.ts";
+import { startIngest } from "./ingest.ts";
 
 runMain("ingest", async () => {
   const env = readEnv();
-  const db = await connectDatabase({ url: env.DATABASE_URL });
+  // Every writer holds a connection for its transaction; the rest serve health checks and the store's upkeep.
+  const db = await connectDatabase({ url: env.DATABASE_URL, max: env.TRELLIS_INGEST_WRITERS + 3 });
   try {
     await requireSchema(db);
-    const server = await startIngest({ db, port: env.TRELLIS_INGEST_PORT, host: env.TRELLIS_INGEST_HOST, maxBodyBytes: env.TRELLIS_INGEST_MAX_BODY_BYTES });
-    console.log(`ingest: OTLP/HTTP on http://${env.TRELLIS_INGEST_HOST}:${server.port} (POST /v1/traces)`);
+    const ingest = await startIngest({
+      pool: db.pool,
+      host: env.TRELLIS_INGEST_HOST,
+      httpPort: env.TRELLIS_INGEST_PORT,
+      grpcPort: env.TRELLIS_INGEST_GRPC_PORT,
+      maxBodyBytes: env.TRELLIS_INGEST_MAX_BODY_BYTES,
+      token: env.TRELLIS_INGEST_TOKEN,
+      retentionDays: env.TRELLIS_RETENTION_DAYS,
+      queueItems: env.TRELLIS_INGEST_QUEUE_ITEMS,
+      writers: env.TRELLIS_INGEST_WRITERS,
+    });
+    const auth = env.TRELLIS_INGEST_TOKEN ? "bearer token required" : "no token (TRELLIS_INGEST_TOKEN unset)";
+    console.log(`ingest: OTLP/HTTP on http://${env.TRELLIS_INGEST_HOST}:${ingest.httpPort} (POST /v1/traces, /v1/metrics, /v1/logs), ${auth}`);
+    console.log(`ingest: OTLP/gRPC on ${env.TRELLIS_INGEST_HOST}:${ingest.grpcPort}`);
     return async () => {
-      await server.stop();
+      await ingest.stop();
       await db.close();
     };
   } catch (error) {

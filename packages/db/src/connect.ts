@@ -17,6 +17,9 @@ export async function connectDatabase({ url, source = "DATABASE_URL", max = 10 }
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   // An idle client that loses its server emits 'error' on the pool; without a listener that crashes the process.
   pool.on("error", (error) => console.error(`postgres pool: ${error.message}`));
+  // A client checked out when the server goes away (a restart mid-write) emits 'error' on itself: the query in
+  // flight fails and is handled by its caller; the event must not crash the process.
+  pool.on("connect", (client) => client.on("error", (error) => console.error(`postgres client: ${error.message}`)));
   try {
     const client = await pool.connect();
     client.release();

@@ -4,7 +4,7 @@
 import type pg from "pg";
 import type { LogEntry, MetricPointRecord, SpanRecord } from "@trellis/otlp";
 import { PartitionManager } from "./partitions.ts";
-import { writeBatch } from "./write-batch.ts";
+import { splitByStoredRange, writeBatch } from "./write-batch.ts";
 import { SpanEdgePairer } from "./rollups/span-edges.ts";
 
 export type TelemetryBatch = {
@@ -34,6 +34,12 @@ export type TelemetryStoreOptions = {
 };
 
 export type TelemetryStore = {
+  /**
+   * The part of a batch the store keeps, and what it refuses for being stamped outside the stored range — so a
+   * receiver can tell each request what was refused before merging requests into one write. write() applies the
+   * same rule.
+   */
+  inStoredRange(batch: TelemetryBatch): { batch: TelemetryBatch; outOfRange: WriteResult["outOfRange"] };
   write(batch: TelemetryBatch): Promise<WriteResult>;
   /** Records graph edges of spans whose peer did not arrive in time; ingest calls it every second. */
   flushPendingEdges(): Promise<void>;
@@ -49,6 +55,7 @@ export function createTelemetryStore(pool: pg.Pool, options: TelemetryStoreOptio
   const meshServices = new Map<string, number>();
   const context = () => ({ pool, partitions, pairer, meshServices, retentionDays, now: now() });
   return {
+    inStoredRange: (batch) => splitByStoredRange(batch, now(), retentionDays),
     write: (batch) => writeBatch(context(), batch),
     flushPendingEdges: async () => {
       if (pairer.size > 0) await writeBatch(context(), { spans: [], logs: [], metricPoints: [] });

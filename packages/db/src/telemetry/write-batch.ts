@@ -28,7 +28,7 @@ const MESH_SERVICE_TTL_MS = 10 * 60_000;
 const FUTURE_LIMIT_MS = 86_400_000;
 
 export async function writeBatch(ctx: WriteContext, input: TelemetryBatch): Promise<WriteResult> {
-  const { batch, outOfRange } = withinRetention(input, ctx);
+  const { batch, outOfRange } = splitByStoredRange(input, ctx.now, ctx.retentionDays);
   const days = new Set([...spanDays(batch.spans), ...logDays(batch.logs), ...metricDays(batch.metricPoints), dayOf(ctx.now)]);
   await ctx.partitions.ensure("spans", spanDays(batch.spans));
   await ctx.partitions.ensure("traces", spanDays(batch.spans));
@@ -79,9 +79,9 @@ class MissingPartitions extends Error {
  * Items older than the retention (they would be dropped at once) or stamped more than a day ahead are refused and
  * counted, with a message naming the first, so a sender with a broken clock finds out.
  */
-function withinRetention(batch: TelemetryBatch, ctx: WriteContext): { batch: TelemetryBatch; outOfRange: WriteResult["outOfRange"] } {
-  const oldest = (dayOf(ctx.now) - ctx.retentionDays) * 86_400_000;
-  const newest = ctx.now + FUTURE_LIMIT_MS;
+export function splitByStoredRange(batch: TelemetryBatch, now: number, retentionDays: number): { batch: TelemetryBatch; outOfRange: WriteResult["outOfRange"] } {
+  const oldest = (dayOf(now) - retentionDays) * 86_400_000;
+  const newest = now + FUTURE_LIMIT_MS;
   const messages: string[] = [];
   const keep = <T>(items: readonly T[], timeOf: (item: T) => bigint, what: string): T[] => {
     const kept: T[] = [];
