@@ -40,6 +40,8 @@ const schema = z.object({
   TRELLIS_OTLP_ENDPOINT: z.url().default("http://127.0.0.1:4318"),
   /** Lets the sidecar get a mesh certificate from the control plane's CA; without it the sidecar has no identity. */
   TRELLIS_JOIN_TOKEN: z.string().min(1).optional(),
+  /** The ingest bearer token (ingest's TRELLIS_INGEST_TOKEN), sent on every OTLP export. */
+  TRELLIS_INGEST_TOKEN: z.string().min(1).optional(),
   /** Retry budget: retries in flight per cluster ≤ this percent of its active requests (Envoy budget_percent). */
   TRELLIS_RETRY_BUDGET_PERCENT: z.coerce.number({ message: "must be a number from 0 to 100, e.g. 20" }).min(0, "must be from 0 to 100, e.g. 20").max(100, "must be from 0 to 100, e.g. 20").default(20),
   /** Share of traces started at this sidecar that are sampled, 0..1 (a caller's decision is always kept). */
@@ -70,7 +72,9 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): SidecarOptions
     otlpEndpoint: env.TRELLIS_OTLP_ENDPOINT,
     joinToken: env.TRELLIS_JOIN_TOKEN,
     retryBudgetPercent: env.TRELLIS_RETRY_BUDGET_PERCENT,
-    telemetry: { traceSampling: env.TRELLIS_TRACE_SAMPLING, metricsExportIntervalMs: env.TRELLIS_METRICS_EXPORT_INTERVAL, accessLog: env.TRELLIS_ACCESS_LOG },
+    telemetry: { traceSampling: env.TRELLIS_TRACE_SAMPLING, metricsExportIntervalMs: env.TRELLIS_METRICS_EXPORT_INTERVAL, accessLog: env.TRELLIS_ACCESS_LOG,
+      otlpHeaders: env.TRELLIS_INGEST_TOKEN ? { authorization: `Bearer ${env.TRELLIS_INGEST_TOKEN}` } : undefined,
+    },
     drainTimeoutMs: env.TRELLIS_DRAIN_TIMEOUT,
   };
 

@@ -45,6 +45,8 @@ export type TelemetrySettings = {
   metricsExportIntervalMs?: number;
   /** One OTLP log record per request. Default on. */
   accessLog?: boolean;
+  /** Headers on every OTLP export, e.g. the ingest bearer token. */
+  otlpHeaders?: Record<string, string>;
 };
 
 export type Telemetry = {
@@ -88,17 +90,19 @@ export function createTelemetry({
       "service.instance.id": identity.workload,
     }),
   );
+  const otlpHeaders = settings.otlpHeaders ?? {};
   const store = createMetricStore();
   const provider = createTracerProvider({
     resource,
     otlpEndpoint: endpoint,
+    otlpHeaders,
     samplingRatio: settings.traceSampling ?? 1,
     spanProcessors,
     onDrop: (reason, count) => store.countDropped("spans", reason, count),
   });
   const tracer = provider.getTracer(TRACER_NAME);
-  const metrics = createMetricsExport({ resource, otlpEndpoint: endpoint, intervalMs: settings.metricsExportIntervalMs ?? 10_000, store });
-  const accessLog = settings.accessLog === false ? null : createAccessLogger({ resource, otlpEndpoint: endpoint, onDrop: (reason, count) => store.countDropped("logs", reason, count) });
+  const metrics = createMetricsExport({ resource, otlpEndpoint: endpoint, otlpHeaders, intervalMs: settings.metricsExportIntervalMs ?? 10_000, store });
+  const accessLog = settings.accessLog === false ? null : createAccessLogger({ resource, otlpEndpoint: endpoint, otlpHeaders, onDrop: (reason, count) => store.countDropped("logs", reason, count) });
   const logger: Logger | null = accessLog?.logger ?? null;
 
   return {

@@ -13,9 +13,21 @@ const LOGGER_NAME = "@trellis/sidecar/access-log";
 
 export type AccessLogger = { logger: Logger; shutdown: () => Promise<void> };
 
-export function createAccessLogger({ resource, otlpEndpoint, onDrop, queueSize = LOG_QUEUE_SIZE }: { resource: Resource; otlpEndpoint: string; onDrop: OnDrop; queueSize?: number }): AccessLogger {
+export function createAccessLogger({
+  resource,
+  otlpEndpoint,
+  otlpHeaders,
+  onDrop,
+  queueSize = LOG_QUEUE_SIZE,
+}: {
+  resource: Resource;
+  otlpEndpoint: string;
+  otlpHeaders: Record<string, string>;
+  onDrop: OnDrop;
+  queueSize?: number;
+}): AccessLogger {
   const gauge = createQueueGauge(queueSize, onDrop);
-  const exporter = countLogExports(createLogExporter({ url: `${otlpEndpoint}/v1/logs`, resource, scopeName: LOGGER_NAME }), gauge, onDrop);
+  const exporter = countLogExports(createLogExporter({ url: `${otlpEndpoint}/v1/logs`, headers: otlpHeaders, resource, scopeName: LOGGER_NAME }), gauge, onDrop);
   const batch = new BatchLogRecordProcessor({ exporter, scheduledDelayMillis: 1_000, maxQueueSize: queueSize, maxExportBatchSize: LOG_BATCH_SIZE });
   const provider = new LoggerProvider({ resource, processors: [guardLogProcessor(batch, gauge)] });
   return { logger: provider.getLogger(LOGGER_NAME), shutdown: () => provider.shutdown() };

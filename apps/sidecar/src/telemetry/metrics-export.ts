@@ -34,17 +34,19 @@ function countFailures(exporter: PushMetricExporter, store: MetricStore): PushMe
 export function createMetricsExport({
   resource,
   otlpEndpoint,
+  otlpHeaders,
   intervalMs,
   store,
 }: {
   resource: Resource;
   otlpEndpoint: string;
+  otlpHeaders: Record<string, string>;
   intervalMs: number;
   store: MetricStore;
 }): MetricsExport {
   const producer = createMetricProducer(store);
   // The OTLP exporter defaults to cumulative temporality, which is what Prometheus-style consumers expect.
-  const otlp = countFailures(new OTLPMetricExporter({ url: `${otlpEndpoint}/v1/metrics` }), store);
+  const otlp = countFailures(new OTLPMetricExporter({ url: `${otlpEndpoint}/v1/metrics`, headers: otlpHeaders }), store);
   const periodic = new PeriodicExportingMetricReader({
     exporter: otlp,
     exportIntervalMillis: intervalMs,

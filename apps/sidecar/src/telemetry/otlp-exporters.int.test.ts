@@ -14,7 +14,7 @@ import { createLogExporter, createSpanExporter } from "./otlp-exporters.ts";
 
 const resource = resourceFromAttributes({ "service.name": "checkout", "service.namespace": "shop" });
 
-type Receiver = { url: string; bodies: { path: string; contentType: string; body: Uint8Array }[]; connections: () => number; close: () => Promise<void> };
+type Receiver = { url: string; bodies: { path: string; contentType: string; authorization: string | undefined; body: Uint8Array }[]; connections: () => number; close: () => Promise<void> };
 
 async function startReceiver(answer: (res: http.ServerResponse) => void): Promise<Receiver> {
   const bodies: Receiver["bodies"] = [];
@@ -22,7 +22,7 @@ async function startReceiver(answer: (res: http.ServerResponse) => void): Promis
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      bodies.push({ path: req.url ?? "", contentType: String(req.headers["content-type"]), body: new Uint8Array(Buffer.concat(chunks)) });
+      bodies.push({ path: req.url ?? "", contentType: String(req.headers["content-type"]), authorization: req.headers.authorization, body: new Uint8Array(Buffer.concat(chunks)) });
       answer(res);
     });
   });
@@ -55,18 +55,19 @@ afterEach(async () => {
 });
 
 describe("createSpanExporter", () => {
-  it("POSTs protobuf to /v1/traces that decodes to the spans, on one kept-alive connection", async () => {
+  it("POSTs protobuf to /v1/traces that decodes to the spans, on one kept-alive connection, with the ingest token", async () => {
     const receiver = await startReceiver((res) => res.writeHead(200, { "content-type": "application/x-protobuf" }).end());
     receivers.push(receiver);
-    const exporter = createSpanExporter({ url: `${receiver.url}/v1/traces`, resource, scopeName: "@trellis/sidecar" });
+    const headers = { authorization: "Bearer s3cret" };
+    const exporter = createSpanExporter({ url: `${receiver.url}/v1/traces`, headers, resource, scopeName: "@trellis/sidecar" });
     const spans = makeSpans();
     expect(await exportOnce(exporter, spans)).toEqual({ code: ExportResultCode.SUCCESS });
     expect(await exportOnce(exporter, spans.slice(0, 1))).toEqual({ code: ExportResultCode.SUCCESS });
     await exporter.shutdown();
     expect(receiver.connections()).toBe(1);
-    expect(receiver.bodies.map((b) => [b.path, b.contentType])).toEqual([
-      ["/v1/traces", "application/x-protobuf"],
-      ["/v1/traces", "application/x-protobuf"],
+    expect(receiver.bodies.map((b) => [b.path, b.contentType, b.authorization])).toEqual([
+      ["/v1/traces", "application/x-protobuf", "Bearer s3cret"],
+      ["/v1/traces", "application/x-protobuf", "Bearer s3cret"],
     ]);
     const decoded = decodeTraceRequest(receiver.bodies[0]?.body ?? new Uint8Array(), "protobuf");
     expect(decoded.spans.map((s) => [s.serviceName, s.name, s.attributes["url.path"], s.spanId])).toEqual(spans.map((s) => ["checkout", "GET", s.attributes["url.path"], s.spanContext().spanId]));

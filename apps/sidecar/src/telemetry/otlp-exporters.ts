@@ -33,12 +33,12 @@ type OtlpPoster = {
   shutdown: () => Promise<void>;
 };
 
-function createPoster(url: string, timeoutMs: number): OtlpPoster {
+function createPoster(url: string, timeoutMs: number, extraHeaders: Record<string, string>): OtlpPoster {
   const target = new URL(url);
   const client = target.protocol === "https:" ? https : http;
   // The batch processors send one batch at a time per signal; two sockets cover a slow response overlapping.
   const agent = new client.Agent({ keepAlive: true, maxSockets: 2 });
-  const headers = { "content-type": "application/x-protobuf", "user-agent": "trellis-sidecar" };
+  const headers = { ...extraHeaders, "content-type": "application/x-protobuf", "user-agent": "trellis-sidecar" };
   let inFlight = 0;
   let waiters: (() => void)[] = [];
   const settle = (done: Done, result: ExportResult) => {
@@ -112,8 +112,8 @@ function encodeAndPost(poster: OtlpPoster, encode: () => Uint8Array, done: Done)
  * OTLP/HTTP protobuf span exporter for one provider: every span comes from `resource` and the tracer `scopeName`
  * (the sidecar has one tracer), whose bytes are encoded once here.
  */
-export function createSpanExporter({ url, resource, scopeName, timeoutMs = EXPORT_TIMEOUT_MS }: { url: string; resource: Resource; scopeName: string; timeoutMs?: number }): SpanExporter {
-  const poster = createPoster(url, timeoutMs);
+export function createSpanExporter({ url, headers = {}, resource, scopeName, timeoutMs = EXPORT_TIMEOUT_MS }: { url: string; headers?: Record<string, string>; resource: Resource; scopeName: string; timeoutMs?: number }): SpanExporter {
+  const poster = createPoster(url, timeoutMs, headers);
   const resourceField = encodeResource(resource.attributes);
   const scope = encodeScope(scopeName);
   return {
@@ -124,8 +124,8 @@ export function createSpanExporter({ url, resource, scopeName, timeoutMs = EXPOR
 }
 
 /** As createSpanExporter, for the access log's records (one logger, `scopeName`). */
-export function createLogExporter({ url, resource, scopeName, timeoutMs = EXPORT_TIMEOUT_MS }: { url: string; resource: Resource; scopeName: string; timeoutMs?: number }): LogRecordExporter {
-  const poster = createPoster(url, timeoutMs);
+export function createLogExporter({ url, headers = {}, resource, scopeName, timeoutMs = EXPORT_TIMEOUT_MS }: { url: string; headers?: Record<string, string>; resource: Resource; scopeName: string; timeoutMs?: number }): LogRecordExporter {
+  const poster = createPoster(url, timeoutMs, headers);
   const resourceField = encodeResource(resource.attributes);
   const scope = encodeScope(scopeName);
   return {

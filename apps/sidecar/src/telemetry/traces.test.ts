@@ -50,6 +50,7 @@ describe("createTracerProvider sampling", () => {
     const provider = createTracerProvider({
       resource: resourceFromAttributes({}),
       otlpEndpoint: "http://127.0.0.1:9",
+      otlpHeaders: {},
       samplingRatio: ratio,
       spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
       onDrop: () => {},

@@ -33,6 +33,7 @@ export function injectContext(context: Context, headers: OutgoingHttpHeaders): v
 export function createTracerProvider({
   resource,
   otlpEndpoint,
+  otlpHeaders,
   samplingRatio,
   spanProcessors,
   onDrop,
@@ -40,13 +41,14 @@ export function createTracerProvider({
 }: {
   resource: Resource;
   otlpEndpoint: string;
+  otlpHeaders: Record<string, string>;
   samplingRatio: number;
   spanProcessors: SpanProcessor[];
   onDrop: OnDrop;
   queueSize?: number;
 }): TracerProvider {
   const gauge = createQueueGauge(queueSize, onDrop);
-  const exporter = countSpanExports(createSpanExporter({ url: `${otlpEndpoint}/v1/traces`, resource, scopeName: TRACER_NAME }), gauge, onDrop);
+  const exporter = countSpanExports(createSpanExporter({ url: `${otlpEndpoint}/v1/traces`, headers: otlpHeaders, resource, scopeName: TRACER_NAME }), gauge, onDrop);
   // One-second batches keep the dashboard close to live.
   const batch = new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000, maxQueueSize: queueSize, maxExportBatchSize: SPAN_BATCH_SIZE });
   return new TracerProvider({
