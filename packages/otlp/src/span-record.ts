@@ -10,6 +10,9 @@ export const StatusCode = { UNSET: 0, OK: 1, ERROR: 2 } as const;
 
 export type SpanEvent = { name: string; timeUnixNano: bigint; attributes: Attributes };
 
+/** A link to another span; links whose ids are invalid are dropped (the span itself is kept). */
+export type SpanLink = { traceId: string; spanId: string; traceState: string | null; attributes: Attributes };
+
 export type SpanRecord = {
   traceId: string; // 32 hex chars
   spanId: string; // 16 hex chars
@@ -17,6 +20,7 @@ export type SpanRecord = {
   serviceName: string; // resource attribute service.name ("unknown_service" when absent, as the SDKs do)
   serviceNamespace: string | null; // resource attribute service.namespace
   serviceVersion: string | null; // resource attribute service.version
+  scopeName: string | null; // instrumentation scope name (null when the sender left it empty)
   name: string;
   kind: number; // SpanKind
   startTimeUnixNano: bigint;
@@ -27,4 +31,5 @@ export type SpanRecord = {
   attributes: Attributes;
   resourceAttributes: Attributes;
   events: SpanEvent[];
+  links: SpanLink[];
 };

@@ -1,11 +1,6 @@
 // Test helper: an export request decoded to a plain object with every field, defaults included, so two encodings
 // of the same content compare equal whether or not they wrote proto3 default values.
-import protobuf from "protobufjs";
-import { OTLP_PROTO_FILES } from "../proto/otlp-proto.ts";
-
-const root = new protobuf.Root();
-for (const source of OTLP_PROTO_FILES) protobuf.parse(source, root, { keepCase: false });
-root.resolveAll();
+import { root } from "../testing/protobufjs-oracle/schema.ts";
 
 const types = {
   trace: root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest"),

@@ -1,7 +1,7 @@
 // The entry point for OTLP logs bodies: pick the reader for the wire format, then validate records.
 import type { OtlpFormat } from "../trace/decode-trace-request.ts";
 import { readJsonLogs } from "./from-json.ts";
-import { readProtobufLogs } from "./from-protobuf.ts";
+import { readProtobufLogs } from "./read-protobuf-logs.ts";
 import type { DecodedLogs } from "./log-record.ts";
 import { toLogEntries } from "./to-log-entries.ts";
 

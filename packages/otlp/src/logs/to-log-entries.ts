@@ -39,7 +39,9 @@ export function toLogEntries(resources: readonly ResourceLogsInput[]): DecodedLo
           continue;
         }
         result.logs.push({
-          ...service,
+          serviceName: service.serviceName,
+          serviceNamespace: service.serviceNamespace,
+          serviceVersion: service.serviceVersion,
           resourceAttributes: resource.resourceAttributes,
           scopeName: scope.scopeName,
           timeUnixNano: log.timeUnixNano === 0n ? log.observedTimeUnixNano : log.timeUnixNano,

@@ -1,40 +1,18 @@
 // Decoding is checked against what the official OpenTelemetry JS serializers put on the wire, in both formats,
 // for metrics made by the real SDK (counter, histogram, gauge, up-down counter).
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { MeterProvider, MetricReader, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import { DataPointType } from "@opentelemetry/sdk-metrics";
 import { describe, expect, it } from "vitest";
 import { isAppError } from "@trellis/runtime";
+import { makeSdkMetrics } from "../testing/sdk-metrics.ts";
 import { decodeMetricsRequest } from "./decode-metrics-request.ts";
-
-class ManualReader extends MetricReader {
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-async function makeSdkMetrics(): Promise<ResourceMetrics> {
-  const reader = new ManualReader();
-  const resource = resourceFromAttributes({ "service.name": "checkout", "service.namespace": "shop", "service.version": "1.2.0" });
-  const meter = new MeterProvider({ resource, readers: [reader] }).getMeter("test-scope");
-  const labels = { reporter: "source", response_code: "200" };
-  meter.createCounter("istio_requests_total").add(3, labels);
-  const histogram = meter.createHistogram("istio_request_duration_milliseconds", { unit: "ms", advice: { explicitBucketBoundaries: [1, 5, 10] } });
-  for (const value of [0.5, 4, 7, 100]) histogram.record(value, labels);
-  meter.createGauge("queue_depth").record(-2.5, { queue: "spans" });
-  meter.createUpDownCounter("in_flight", { valueType: 1 }).add(-4);
-  const { resourceMetrics } = await reader.collect();
-  return resourceMetrics;
-}
 
 const serializers = { protobuf: ProtobufMetricsSerializer, json: JsonMetricsSerializer } as const;
 
 describe.each(["protobuf", "json"] as const)("decodeMetricsRequest (%s, official SDK serializer)", (format) => {
   it("turns every data point into a record with its kind, labels and values", async () => {
-    const body = serializers[format].serializeRequest(await makeSdkMetrics());
+    const metrics = await makeSdkMetrics();
+    const body = serializers[format].serializeRequest(metrics);
     if (!body) throw new Error("the serializer returned nothing");
     const decoded = decodeMetricsRequest(body, format);
     expect(decoded.errors).toEqual([]);
@@ -65,6 +43,27 @@ describe.each(["protobuf", "json"] as const)("decodeMetricsRequest (%s, official
     expect(byName.get("queue_depth")).toMatchObject({ kind: "gauge", value: -2.5, attributes: { queue: "spans" } });
     expect(byName.get("in_flight")).toMatchObject({ kind: "sum", monotonic: false, value: -4 });
     for (const point of decoded.points) expect(point.timeUnixNano).toBeGreaterThan(1_700_000_000_000_000_000n);
+    for (const point of decoded.points) if (point.kind !== "exponential_histogram") expect(point.exponential).toBeNull();
+    // Exponential buckets as the SDK aggregated them.
+    const sdkPoint = metrics.scopeMetrics[0]?.metrics.find((metric) => metric.descriptor.name === "request_size_bytes");
+    if (sdkPoint?.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) throw new Error("the SDK made no exponential histogram");
+    const sdkValue = sdkPoint.dataPoints[0]?.value;
+    expect(byName.get("request_size_bytes")).toMatchObject({
+      kind: "exponential_histogram",
+      count: 6,
+      sum: 8466,
+      min: 0,
+      max: 4100,
+      bounds: [],
+      bucketCounts: [],
+      exponential: {
+        scale: sdkValue?.scale,
+        zeroCount: 1,
+        positive: { offset: sdkValue?.positive.offset, counts: sdkValue?.positive.bucketCounts },
+        negative: { offset: 0, counts: [] },
+      },
+    });
+    expect(byName.get("request_size_bytes")?.exponential?.positive.counts.reduce((a, b) => a + b, 0)).toBe(5);
   });
 });
 
@@ -98,6 +97,20 @@ describe("decodeMetricsRequest validation", () => {
       "resourceMetrics[0].scopeMetrics[0].metrics[1]: name is missing",
       'resourceMetrics[0].scopeMetrics[0].metrics[2]: metric "empty" has no data (expected gauge, sum, histogram, exponentialHistogram or summary)',
     ]);
+  });
+
+  it("keeps both sides of an exponential histogram, and refuses a scale that is not a 32-bit integer", () => {
+    const point = { timeUnixNano: "9", count: "7", zeroCount: "1", scale: -2, positive: { offset: -3, bucketCounts: ["2", "1"] }, negative: { bucketCounts: [3] } };
+    const metric = (p: object) => ({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: "e", exponentialHistogram: { aggregationTemporality: 1, dataPoints: [p] } }] }] }] });
+    expect(decodeMetricsRequest(encode(metric(point)), "json").points[0]).toMatchObject({
+      kind: "exponential_histogram",
+      temporality: "delta",
+      count: 7,
+      exponential: { scale: -2, zeroCount: 1, positive: { offset: -3, counts: [2, 1] }, negative: { offset: 0, counts: [3] } },
+    });
+    expect(() => decodeMetricsRequest(encode(metric({ ...point, scale: 2 ** 31 })), "json")).toThrow(
+      "JSON body: resourceMetrics[0].scopeMetrics[0].metrics[0].exponentialHistogram.dataPoints[0].scale must be a 32-bit integer, got 2147483648",
+    );
   });
 
   it("names the path of a wrongly typed JSON value and the wire problem of a bad protobuf body", () => {

@@ -1,7 +1,7 @@
 // The entry point for OTLP metrics bodies: pick the reader for the wire format, then validate and flatten points.
 import type { OtlpFormat } from "../trace/decode-trace-request.ts";
 import { readJsonMetrics } from "./from-json.ts";
-import { readProtobufMetrics } from "./from-protobuf.ts";
+import { readProtobufMetrics } from "./read-protobuf-metrics.ts";
 import type { DecodedMetrics } from "./metric-record.ts";
 import { toMetricPoints } from "./to-metric-points.ts";
 

@@ -1,8 +1,8 @@
 // Reads an OTLP/JSON ExportMetricsServiceRequest into format-independent metric inputs; every type error names
 // its path in the request.
-import { field, readArray, readAttributes, readDouble, readEnum, readInt64, readObject, readString, readUint64, type JsonObject } from "../common/json-values.ts";
+import { badJson, field, readArray, readAttributes, readDouble, readEnum, readInt64, readObject, readString, readUint64, type JsonObject } from "../common/json-values.ts";
 import { parseJsonBody } from "../common/parse-json.ts";
-import type { MetricKind } from "./metric-record.ts";
+import type { ExponentialBuckets, MetricKind } from "./metric-record.ts";
 import { toTemporality, type MetricInput, type PointInput, type ResourceMetricsInput } from "./to-metric-points.ts";
 
 const TEMPORALITY_NAMES = { AGGREGATION_TEMPORALITY_UNSPECIFIED: 0, AGGREGATION_TEMPORALITY_DELTA: 1, AGGREGATION_TEMPORALITY_CUMULATIVE: 2 } as const;
@@ -71,7 +71,7 @@ function toPointInput(kind: MetricKind, value: unknown, path: string): PointInpu
   if (kind === "gauge" || kind === "sum") {
     const asInt = field(point, "asInt");
     const number = asInt !== undefined && asInt !== null ? Number(readInt64(asInt, `${path}.asInt`)) : optionalDouble(point, "asDouble", path);
-    return { ...common, value: number, count: null, sum: null, min: null, max: null, bounds: [], bucketCounts: [] };
+    return { ...common, value: number, count: null, sum: null, min: null, max: null, bounds: [], bucketCounts: [], exponential: null };
   }
   const histogram = kind === "histogram";
   return {
@@ -82,6 +82,30 @@ function toPointInput(kind: MetricKind, value: unknown, path: string): PointInpu
     min: optionalDouble(point, "min", path),
     max: optionalDouble(point, "max", path),
     bounds: histogram ? readArray(field(point, "explicitBounds"), `${path}.explicitBounds`).map((b, i) => readDouble(b, `${path}.explicitBounds[${i}]`)) : [],
-    bucketCounts: histogram ? readArray(field(point, "bucketCounts"), `${path}.bucketCounts`).map((c, i) => Number(readUint64(c, `${path}.bucketCounts[${i}]`))) : [],
+    bucketCounts: histogram ? readCounts(field(point, "bucketCounts"), `${path}.bucketCounts`) : [],
+    exponential:
+      kind === "exponential_histogram"
+        ? {
+            scale: readSint32(field(point, "scale"), `${path}.scale`),
+            zeroCount: Number(readUint64(field(point, "zeroCount"), `${path}.zeroCount`)),
+            positive: readBuckets(field(point, "positive"), `${path}.positive`),
+            negative: readBuckets(field(point, "negative"), `${path}.negative`),
+          }
+        : null,
   };
+}
+
+function readCounts(value: unknown, path: string): number[] {
+  return readArray(value, path).map((c, i) => Number(readUint64(c, `${path}[${i}]`)));
+}
+
+function readBuckets(value: unknown, path: string): ExponentialBuckets {
+  const buckets = readObject(value, path) ?? {};
+  return { offset: readSint32(field(buckets, "offset"), `${path}.offset`), counts: readCounts(field(buckets, "bucketCounts"), `${path}.bucketCounts`) };
+}
+
+function readSint32(value: unknown, path: string): number {
+  const parsed = readInt64(value, path);
+  if (parsed < -(2n ** 31n) || parsed >= 2n ** 31n) throw badJson(path, `must be a 32-bit integer, got ${parsed}`);
+  return Number(parsed);
 }

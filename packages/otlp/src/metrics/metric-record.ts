@@ -5,6 +5,12 @@ import type { Attributes } from "../span-record.ts";
 export type MetricKind = "gauge" | "sum" | "histogram" | "exponential_histogram" | "summary";
 export type Temporality = "unspecified" | "delta" | "cumulative";
 
+/** One side of an exponential histogram: counts[i] is the bucket (base^(offset+i), base^(offset+i+1)]. */
+export type ExponentialBuckets = { offset: number; counts: number[] };
+
+/** Exponential histogram buckets, base = 2^(2^-scale); zeroCount counts values in the zero bucket. */
+export type ExponentialBucketsRecord = { scale: number; zeroCount: number; positive: ExponentialBuckets; negative: ExponentialBuckets };
+
 export type MetricPointRecord = {
   serviceName: string;
   serviceNamespace: string | null;
@@ -31,6 +37,8 @@ export type MetricPointRecord = {
   /** Explicit-bucket histograms: upper bounds, and one more count than bounds (the last is +Inf). Empty otherwise. */
   bounds: number[];
   bucketCounts: number[];
+  /** Exponential histograms only; null for the other kinds. */
+  exponential: ExponentialBucketsRecord | null;
 };
 
 export type DecodedMetrics = { points: MetricPointRecord[]; rejectedDataPoints: number; errors: string[] };

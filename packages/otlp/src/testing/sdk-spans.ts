@@ -1,11 +1,20 @@
 // Test fixtures: real spans made by the OpenTelemetry JS SDK, and hand-built ReadableSpans for the attribute
 // types the SDK's API refuses (bytes, maps, int64 beyond 2^53), so decoding is checked against the SDK's own
 // serializers rather than against our idea of the wire format.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type HrTime, type SpanContext } from "@opentelemetry/api";
+import { createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type HrTime, type Link, type SpanContext } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
 
 export const START: HrTime = [1767225600, 123456789];
+
+/** One link as an SDK makes it, and one whose span id is all zero (decoding drops it, keeping the span). */
+export const SDK_LINKS: Link[] = [
+  {
+    context: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1, traceState: createTraceState("congo=t61rcWkgMzE") },
+    attributes: { "link.reason": "batch", "messaging.batch.message_count": 3 },
+  },
+  { context: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "0000000000000000", traceFlags: 0 } },
+];
 
 export async function makeSdkSpans(): Promise<ReadableSpan[]> {
   const exporter = new InMemorySpanExporter();
@@ -17,6 +26,7 @@ export async function makeSdkSpans(): Promise<ReadableSpan[]> {
   const parent = tracer.startSpan("GET /cart", {
     kind: SpanKind.SERVER,
     startTime: START,
+    links: SDK_LINKS,
     attributes: { "http.request.method": "GET", "http.response.status_code": 503, "retry.ratio": 0.25, "cache.hit": false, tags: ["a", "b"], sizes: [1, 2, 3] },
   });
   parent.addEvent("retry", { attempt: 2, reason: "connect timeout" }, [1767225600, 223456789]);

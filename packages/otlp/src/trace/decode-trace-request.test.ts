@@ -25,6 +25,7 @@ function expectedRecord(span: ReadableSpan): SpanRecord {
     serviceName: String(resource["service.name"]),
     serviceNamespace: String(resource["service.namespace"]),
     serviceVersion: String(resource["service.version"]),
+    scopeName: span.instrumentationScope.name,
     name: span.name,
     kind: span.kind + 1, // the API's SpanKind has no UNSPECIFIED, OTLP's does
     startTimeUnixNano: hrTimeToNanos(span.startTime),
@@ -35,6 +36,14 @@ function expectedRecord(span: ReadableSpan): SpanRecord {
     attributes: { ...span.attributes } as SpanRecord["attributes"],
     resourceAttributes: { ...resource } as SpanRecord["resourceAttributes"],
     events: span.events.map((event) => ({ name: event.name, timeUnixNano: hrTimeToNanos(event.time), attributes: { ...event.attributes } as SpanRecord["attributes"] })),
+    links: span.links
+      .filter((link) => link.context.spanId !== "0000000000000000")
+      .map((link) => ({
+        traceId: link.context.traceId,
+        spanId: link.context.spanId,
+        traceState: link.context.traceState?.serialize() ?? null,
+        attributes: { ...link.attributes } as SpanRecord["attributes"],
+      })),
   };
 }
 
@@ -64,6 +73,11 @@ describe.each(["protobuf", "json"] as const)("decodeTraceRequest (%s, official S
     const server = decoded.spans.find((span) => span.name === "GET /cart");
     expect(server).toMatchObject({ kind: 2, statusCode: 2, statusMessage: "upstream reset", httpStatusCode: 503, serviceName: "checkout", serviceVersion: "1.4.2" });
     expect(server?.startTimeUnixNano).toBe(1767225600123456789n);
+    expect(server?.scopeName).toBe("trellis-test");
+    // The link with an all-zero span id is dropped; the span and its valid link are kept.
+    expect(server?.links).toEqual([
+      { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceState: "congo=t61rcWkgMzE", attributes: { "link.reason": "batch", "messaging.batch.message_count": 3 } },
+    ]);
     expect(decoded.spans.find((span) => span.name === "SELECT carts")).toMatchObject({ kind: 3, statusCode: 1, httpStatusCode: 200, parentSpanId: server?.spanId });
     expect(decoded.spans.find((span) => span.name === "render")).toMatchObject({ kind: 1, statusCode: 0, statusMessage: null, httpStatusCode: null });
   });
@@ -116,7 +130,9 @@ describe("decodeTraceRequest errors", () => {
     const body = serialize("protobuf", await makeSdkSpans());
     const error = catchError(() => decodeTraceRequest(body.subarray(0, body.length - 7), "protobuf"));
     expect(isAppError(error) && error.code).toBe("BAD_REQUEST");
-    expect(error.message).toMatch(/^protobuf body is not an ExportTraceServiceRequest: index out of range/);
+    expect(error.message).toMatch(
+      /^protobuf body is not an ExportTraceServiceRequest: a field of \d+ bytes at offset \d+ runs past the end of its message \(offset \d+\): the body is truncated or a length is wrong$/,
+    );
   });
 
   it("hints at the content type when a JSON body is sent as protobuf", () => {
@@ -189,6 +205,8 @@ describe("decodeTraceRequest OTLP/JSON rules beyond what the JS SDK writes", () 
       spanId: "eee19b7ec3c1b174",
       parentSpanId: null,
       serviceName: "legacy",
+      scopeName: null,
+      links: [],
       kind: 5,
       startTimeUnixNano: 1767225600000000000n,
       endTimeUnixNano: 1767225600000000500n,

@@ -1,6 +1,6 @@
 // The entry point for OTLP trace bodies: pick the reader for the wire format, then validate and map spans.
 import { readJsonTraces } from "./from-json.ts";
-import { readProtobufTraces } from "./from-protobuf.ts";
+import { readProtobufTraces } from "./read-protobuf-traces.ts";
 import { toSpanRecords, type DecodedTraces } from "./to-span-records.ts";
 
 export type OtlpFormat = "protobuf" | "json";

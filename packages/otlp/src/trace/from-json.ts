@@ -1,7 +1,7 @@
 // Reads an OTLP/JSON ExportTraceServiceRequest into format-independent span inputs; every type error names
 // its path in the request.
-import { AppError } from "@trellis/runtime";
 import { badJson, field, readArray, readAttributes, readEnum, readObject, readString, readUint64, type JsonObject } from "../common/json-values.ts";
+import { parseJsonBody } from "../common/parse-json.ts";
 import type { ResourceSpansInput, SpanInput } from "./to-span-records.ts";
 import { formatPosition } from "./to-span-records.ts";
 
@@ -16,11 +16,8 @@ const SPAN_KIND_NAMES = {
 
 const STATUS_CODE_NAMES = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 } as const;
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
 export function readJsonTraces(body: Uint8Array): ResourceSpansInput[] {
-  const request = readObject(parseJson(body), "the request");
-  if (!request) throw new AppError("BAD_REQUEST", "JSON body: expected an ExportTraceServiceRequest object ({ \"resourceSpans\": [...] }), got null");
+  const request = parseJsonBody(body, "ExportTraceServiceRequest", "resourceSpans");
   return readArray(field(request, "resourceSpans"), "resourceSpans").map((item, r) => {
     const path = `resourceSpans[${r}]`;
     const resourceSpans = readObject(item, path) ?? {};
@@ -28,32 +25,18 @@ export function readJsonTraces(body: Uint8Array): ResourceSpansInput[] {
     const scopes = readArray(field(resourceSpans, "scopeSpans"), `${path}.scopeSpans`);
     return {
       resourceAttributes: readAttributes(field(resource, "attributes"), `${path}.resource.attributes`),
-      spans: scopes.flatMap((scope, s) => {
-        const scopeSpans = readObject(scope, `${path}.scopeSpans[${s}]`) ?? {};
+      spans: scopes.flatMap((scopeItem, s) => {
+        const scopeSpans = readObject(scopeItem, `${path}.scopeSpans[${s}]`) ?? {};
+        const scope = readObject(field(scopeSpans, "scope"), `${path}.scopeSpans[${s}].scope`) ?? {};
+        const scopeName = readString(field(scope, "name"), `${path}.scopeSpans[${s}].scope.name`);
         const spans = readArray(field(scopeSpans, "spans"), `${path}.scopeSpans[${s}].spans`);
-        return spans.map((span, i) => toSpanInput(span, [r, s, i]));
+        return spans.map((span, i) => toSpanInput(span, scopeName, [r, s, i]));
       }),
     };
   });
 }
 
-function parseJson(body: Uint8Array): unknown {
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new AppError("BAD_REQUEST", "JSON body is not valid UTF-8 (was a protobuf body sent with Content-Type: application/json?)");
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    // V8's message names the offending token and its position, which is what the sender needs.
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new AppError("BAD_REQUEST", `JSON body: ${reason.charAt(0).toLowerCase()}${reason.slice(1)}`, { cause: error });
-  }
-}
-
-function toSpanInput(value: unknown, position: SpanInput["position"]): SpanInput {
+function toSpanInput(value: unknown, scopeName: string, position: SpanInput["position"]): SpanInput {
   const path = formatPosition(position);
   const span = readObject(value, path) ?? {};
   const status: JsonObject = readObject(field(span, "status"), `${path}.status`) ?? {};
@@ -76,8 +59,19 @@ function toSpanInput(value: unknown, position: SpanInput["position"]): SpanInput
         attributes: readAttributes(field(event, "attributes"), `${eventPath}.attributes`),
       };
     }),
+    links: readArray(field(span, "links"), `${path}.links`).map((item, l) => {
+      const linkPath = `${path}.links[${l}]`;
+      const link = readObject(item, linkPath) ?? {};
+      return {
+        traceId: readId(field(link, "traceId"), `${linkPath}.traceId`),
+        spanId: readId(field(link, "spanId"), `${linkPath}.spanId`),
+        traceState: readString(field(link, "traceState"), `${linkPath}.traceState`),
+        attributes: readAttributes(field(link, "attributes"), `${linkPath}.attributes`),
+      };
+    }),
     statusCode: readEnum(field(status, "code"), `${path}.status.code`, STATUS_CODE_NAMES),
     statusMessage: readString(field(status, "message"), `${path}.status.message`),
+    scopeName,
   };
 }
 

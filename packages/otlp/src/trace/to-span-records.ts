@@ -1,7 +1,7 @@
 // The format-independent half of trace decoding: both the protobuf and the JSON reader produce SpanInputs,
 // and this checks ids and times (a bad span is rejected, the rest kept, as OTLP partial success allows; one
 // unstorable span must not fail the whole batch) and derives the resource-level fields every span carries.
-import { SpanKind, StatusCode, type AttributeValue, type Attributes, type SpanEvent, type SpanRecord } from "../span-record.ts";
+import { SpanKind, StatusCode, type AttributeValue, type Attributes, type SpanEvent, type SpanLink, type SpanRecord } from "../span-record.ts";
 
 export type SpanInput = {
   /** Where the span sits in the request, for error messages: [resource index, scope index, span index]. */
@@ -16,9 +16,15 @@ export type SpanInput = {
   endTimeUnixNano: bigint;
   attributes: Attributes;
   events: SpanEvent[];
+  /** Ids as received (lowercase hex); links with invalid ids are dropped here. traceState "" when unset. */
+  links: LinkInput[];
   statusCode: number;
   statusMessage: string;
+  /** The instrumentation scope's name, "" when unset. */
+  scopeName: string;
 };
+
+export type LinkInput = { traceId: string; spanId: string; traceState: string; attributes: Attributes };
 
 export type ResourceSpansInput = { resourceAttributes: Attributes; spans: SpanInput[] };
 
@@ -29,6 +35,9 @@ const MAX_ERRORS = 10;
 
 /** Nanoseconds above int64 (year 2262) are not times, and would overflow the stored duration. */
 const MAX_TIME_UNIX_NANO = 2n ** 63n - 1n;
+
+const SPAN_KINDS: ReadonlySet<number> = new Set(Object.values(SpanKind));
+const STATUS_CODES: ReadonlySet<number> = new Set(Object.values(StatusCode));
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
@@ -50,17 +59,22 @@ export function toSpanRecords(resources: readonly ResourceSpansInput[]): Decoded
         spanId: span.spanId,
         // Some converters write an all-zero parent for a root span; it means "no parent", not a bad span.
         parentSpanId: span.parentSpanId === "" || ALL_ZERO.test(span.parentSpanId) ? null : span.parentSpanId,
-        ...service,
+        // Spelled out rather than spread: this runs per span, and a spread of a shared object is much slower.
+        serviceName: service.serviceName,
+        serviceNamespace: service.serviceNamespace,
+        serviceVersion: service.serviceVersion,
+        scopeName: span.scopeName === "" ? null : span.scopeName,
         name: span.name,
-        kind: isKnown(span.kind, SpanKind) ? span.kind : SpanKind.UNSPECIFIED,
+        kind: SPAN_KINDS.has(span.kind) ? span.kind : SpanKind.UNSPECIFIED,
         startTimeUnixNano: span.startTimeUnixNano,
         endTimeUnixNano: span.endTimeUnixNano,
-        statusCode: isKnown(span.statusCode, StatusCode) ? span.statusCode : StatusCode.UNSET,
+        statusCode: STATUS_CODES.has(span.statusCode) ? span.statusCode : StatusCode.UNSET,
         statusMessage: span.statusMessage === "" ? null : span.statusMessage,
         httpStatusCode: readHttpStatus(span.attributes),
         attributes: span.attributes,
         resourceAttributes: resource.resourceAttributes,
         events: span.events,
+        links: toLinks(span.links),
       });
     }
   }
@@ -75,16 +89,34 @@ export function formatPosition([resource, scope, span]: readonly [number, number
 }
 
 function findIdProblem(span: SpanInput): string | undefined {
-  if (!TRACE_ID.test(span.traceId) || ALL_ZERO.test(span.traceId)) {
+  if (!isTraceId(span.traceId)) {
     return `traceId ${quoteId(span.traceId)} is invalid (expected 16 bytes, 32 hex characters, not all zero)`;
   }
-  if (!SPAN_ID.test(span.spanId) || ALL_ZERO.test(span.spanId)) {
+  if (!isSpanId(span.spanId)) {
     return `spanId ${quoteId(span.spanId)} is invalid (expected 8 bytes, 16 hex characters, not all zero)`;
   }
   if (span.parentSpanId !== "" && !SPAN_ID.test(span.parentSpanId)) {
     return `parentSpanId ${quoteId(span.parentSpanId)} is invalid (expected empty for a root span, or 8 bytes, 16 hex characters)`;
   }
   return undefined;
+}
+
+function isTraceId(id: string): boolean {
+  return TRACE_ID.test(id) && !ALL_ZERO.test(id);
+}
+
+function isSpanId(id: string): boolean {
+  return SPAN_ID.test(id) && !ALL_ZERO.test(id);
+}
+
+/** A link pointing nowhere carries no information; dropping it keeps the span, which is what matters. */
+function toLinks(links: readonly LinkInput[]): SpanLink[] {
+  const kept: SpanLink[] = [];
+  for (const link of links) {
+    if (!isTraceId(link.traceId) || !isSpanId(link.spanId)) continue;
+    kept.push({ traceId: link.traceId, spanId: link.spanId, traceState: link.traceState === "" ? null : link.traceState, attributes: link.attributes });
+  }
+  return kept;
 }
 
 function findTimeProblem(span: SpanInput): string | undefined {
@@ -100,10 +132,6 @@ function findTimeProblem(span: SpanInput): string | undefined {
 
 function quoteId(id: string): string {
   return JSON.stringify(id.length > 48 ? `${id.slice(0, 48)}…` : id);
-}
-
-function isKnown(value: number, values: Readonly<Record<string, number>>): boolean {
-  return Object.values(values).includes(value);
 }
 
 export function readService(attributes: Attributes): Pick<SpanRecord, "serviceName" | "serviceNamespace" | "serviceVersion"> {

@@ -29,6 +29,15 @@ export type WireHistogramDataPoint = {
   _max?: "max";
 };
 
+export type WireExponentialHistogramDataPoint = WireHistogramDataPoint & {
+  scale: number;
+  zeroCount: WireLong;
+  positive?: WireExponentialBuckets | null;
+  negative?: WireExponentialBuckets | null;
+};
+
+export type WireExponentialBuckets = { offset: number; bucketCounts: WireLong[] };
+
 export type WireSummaryDataPoint = { attributes: WireKeyValue[]; startTimeUnixNano: WireLong; timeUnixNano: WireLong; count: WireLong; sum: number };
 
 export type WireMetric = {
@@ -39,7 +48,7 @@ export type WireMetric = {
   gauge?: { dataPoints: WireNumberDataPoint[] } | null;
   sum?: { dataPoints: WireNumberDataPoint[]; aggregationTemporality: number; isMonotonic: boolean } | null;
   histogram?: { dataPoints: WireHistogramDataPoint[]; aggregationTemporality: number } | null;
-  exponentialHistogram?: { dataPoints: WireHistogramDataPoint[]; aggregationTemporality: number } | null;
+  exponentialHistogram?: { dataPoints: WireExponentialHistogramDataPoint[]; aggregationTemporality: number } | null;
   summary?: { dataPoints: WireSummaryDataPoint[] } | null;
 };
 

@@ -1,5 +1,5 @@
-// The subset of opentelemetry-proto v1 (and google.rpc.Status) that ingest decodes and answers with, embedded
-// as .proto text so the package needs no files at run time. Field numbers are copied from the upstream files;
+// Test oracle: the subset of opentelemetry-proto v1 that ingest decodes, embedded as .proto text for protobufjs
+// (the wire decoders under wire/ are checked against it). Field numbers are copied from the upstream files;
 // fields we do not read (entity refs, profiles' string indexes) are left out and skipped as unknown on decode.
 // Metrics and logs: the messages the metrics and logs decoders read (exemplars are skipped as unknown fields).
 
@@ -139,14 +139,6 @@ message ExportTraceServiceRequest {
   repeated opentelemetry.proto.trace.v1.ResourceSpans resource_spans = 1;
 }
 
-message ExportTraceServiceResponse {
-  ExportTracePartialSuccess partial_success = 1;
-}
-
-message ExportTracePartialSuccess {
-  int64 rejected_spans = 1;
-  string error_message = 2;
-}
 `;
 
 const METRICS_PROTO = `
@@ -235,9 +227,16 @@ message ExponentialHistogramDataPoint {
   optional double sum = 5;
   sint32 scale = 6;
   fixed64 zero_count = 7;
+  Buckets positive = 8;
+  Buckets negative = 9;
   uint32 flags = 10;
   optional double min = 12;
   optional double max = 13;
+
+  message Buckets {
+    sint32 offset = 1;
+    repeated uint64 bucket_counts = 2;
+  }
 }
 
 message SummaryDataPoint {
@@ -302,18 +301,6 @@ message ExportLogsServiceRequest {
 }
 `;
 
-// OTLP/HTTP error bodies are a google.rpc.Status (details are never sent, so Any is left out).
-const RPC_STATUS_PROTO = `
-syntax = "proto3";
-
-package google.rpc;
-
-message Status {
-  int32 code = 1;
-  string message = 2;
-}
-`;
-
 export const OTLP_PROTO_FILES = [
   COMMON_PROTO,
   RESOURCE_PROTO,
@@ -323,5 +310,4 @@ export const OTLP_PROTO_FILES = [
   METRICS_SERVICE_PROTO,
   LOGS_PROTO,
   LOGS_SERVICE_PROTO,
-  RPC_STATUS_PROTO,
 ] as const;

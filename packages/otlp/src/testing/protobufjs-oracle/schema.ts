@@ -1,5 +1,5 @@
-// The protobufjs message types built once from the embedded .proto text, and the TypeScript shapes of what
-// their decoders return (protobufjs is reflection-based, so these shapes are declared here, next to the schema).
+// Test oracle: the protobufjs message types built once from the embedded .proto text, and the TypeScript shapes of
+// what their decoders return (protobufjs is reflection-based, so these shapes are declared here, next to the schema).
 import protobuf from "protobufjs";
 import { OTLP_PROTO_FILES } from "./otlp-proto.ts";
 import type { WireExportLogsServiceRequest, WireExportMetricsServiceRequest } from "./wire-metrics-logs.ts";
@@ -25,6 +25,8 @@ export type WireKeyValue = { key: string; value?: WireAnyValue | null };
 
 export type WireSpanEvent = { timeUnixNano: WireLong; name: string; attributes: WireKeyValue[] };
 
+export type WireSpanLink = { traceId: WireBytes; spanId: WireBytes; traceState: string; attributes: WireKeyValue[] };
+
 export type WireSpan = {
   traceId: WireBytes;
   spanId: WireBytes;
@@ -35,22 +37,22 @@ export type WireSpan = {
   endTimeUnixNano: WireLong;
   attributes: WireKeyValue[];
   events: WireSpanEvent[];
+  links: WireSpanLink[];
   status?: { message: string; code: number } | null;
 };
 
-export type WireScopeSpans = { spans: WireSpan[] };
+export type WireScopeSpans = { scope?: { name: string } | null; spans: WireSpan[] };
 
 export type WireResourceSpans = { resource?: { attributes: WireKeyValue[] } | null; scopeSpans: WireScopeSpans[] };
 
 export type WireExportTraceServiceRequest = { resourceSpans: WireResourceSpans[] };
 
-const root = new protobuf.Root();
+/** The embedded schema, parsed once (also used by the encoder tests to read back what they wrote). */
+export const root = new protobuf.Root();
 for (const source of OTLP_PROTO_FILES) protobuf.parse(source, root, { keepCase: false });
 root.resolveAll();
 
 const exportTraceServiceRequest = root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest");
-const exportTraceServiceResponse = root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse");
-const rpcStatus = root.lookupType("google.rpc.Status");
 const exportMetricsServiceRequest = root.lookupType("opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest");
 const exportLogsServiceRequest = root.lookupType("opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest");
 
@@ -58,15 +60,6 @@ const exportLogsServiceRequest = root.lookupType("opentelemetry.proto.collector.
 export function decodeExportTraceServiceRequest(body: Uint8Array): WireExportTraceServiceRequest {
   // The declared shape mirrors the schema above; protobufjs guarantees field types for known fields.
   return exportTraceServiceRequest.decode(body) as unknown as WireExportTraceServiceRequest;
-}
-
-export function encodeExportTraceServiceResponse(partialSuccess?: { rejectedSpans: number; errorMessage: string }): Uint8Array {
-  const message = exportTraceServiceResponse.fromObject(partialSuccess ? { partialSuccess } : {});
-  return exportTraceServiceResponse.encode(message).finish();
-}
-
-export function encodeRpcStatus(status: { code: number; message: string }): Uint8Array {
-  return rpcStatus.encode(rpcStatus.fromObject(status)).finish();
 }
 
 /** As decodeExportTraceServiceRequest; the shape is declared in wire-metrics-logs.ts. */

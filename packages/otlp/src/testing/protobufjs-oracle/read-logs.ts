@@ -1,10 +1,10 @@
-// Reads an OTLP/protobuf ExportLogsServiceRequest into format-independent log inputs.
+// Test oracle (protobufjs): reads an OTLP/protobuf ExportLogsServiceRequest into format-independent log inputs.
 import { AppError } from "@trellis/runtime";
-import { cleanString } from "../common/clean-string.ts";
-import { bytesToHex, longToUnsigned, toAttributeValue, toAttributes } from "../common/protobuf-values.ts";
-import { decodeExportLogsServiceRequest } from "../proto/schema.ts";
-import type { WireExportLogsServiceRequest } from "../proto/wire-metrics-logs.ts";
-import type { ResourceLogsInput } from "./to-log-entries.ts";
+import { cleanString } from "../../common/clean-string.ts";
+import { bytesToHex, longToUnsigned, toAttributeValue, toAttributes } from "./protobuf-values.ts";
+import { decodeExportLogsServiceRequest } from "./schema.ts";
+import type { WireExportLogsServiceRequest } from "./wire-metrics-logs.ts";
+import type { ResourceLogsInput } from "../../logs/to-log-entries.ts";
 
 export function readProtobufLogs(body: Uint8Array): ResourceLogsInput[] {
   let request: WireExportLogsServiceRequest;

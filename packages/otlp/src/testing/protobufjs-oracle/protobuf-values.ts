@@ -1,9 +1,9 @@
 // Turns protobufjs-decoded OTLP common values (KeyValue, AnyValue, int64/fixed64 Longs, bytes) into the
 // internal attribute values: int64 → number when it is safe, else its decimal string; bytes → base64.
-import type { AttributeValue, Attributes } from "../span-record.ts";
-import type { WireAnyValue, WireBytes, WireKeyValue, WireLong } from "../proto/schema.ts";
-import { cleanString } from "./clean-string.ts";
-import { toAttributeNumber, toAttributeInteger } from "./numbers.ts";
+import type { AttributeValue, Attributes } from "../../span-record.ts";
+import type { WireAnyValue, WireBytes, WireKeyValue, WireLong } from "./schema.ts";
+import { cleanString } from "../../common/clean-string.ts";
+import { toAttributeNumber, toAttributeInteger } from "../../common/numbers.ts";
 
 export function longToUnsigned(value: WireLong): bigint {
   if (typeof value === "number") return BigInt(Math.trunc(value));

@@ -1,15 +1,15 @@
-// Reads an OTLP/protobuf ExportTraceServiceRequest into format-independent span inputs.
+// Test oracle (protobufjs): reads an OTLP/protobuf ExportTraceServiceRequest into format-independent span inputs.
 import { AppError } from "@trellis/runtime";
-import { bytesToHex, longToUnsigned, toAttributes } from "../common/protobuf-values.ts";
-import { cleanString } from "../common/clean-string.ts";
-import { decodeExportTraceServiceRequest, type WireExportTraceServiceRequest, type WireSpan } from "../proto/schema.ts";
-import type { ResourceSpansInput, SpanInput } from "./to-span-records.ts";
+import { bytesToHex, longToUnsigned, toAttributes } from "./protobuf-values.ts";
+import { cleanString } from "../../common/clean-string.ts";
+import { decodeExportTraceServiceRequest, type WireExportTraceServiceRequest, type WireSpan } from "./schema.ts";
+import type { ResourceSpansInput, SpanInput } from "../../trace/to-span-records.ts";
 
 export function readProtobufTraces(body: Uint8Array): ResourceSpansInput[] {
   const request = decodeProtobuf(body);
   return request.resourceSpans.map((resourceSpans, r) => ({
     resourceAttributes: toAttributes(resourceSpans.resource?.attributes ?? []),
-    spans: resourceSpans.scopeSpans.flatMap((scopeSpans, s) => scopeSpans.spans.map((span, i) => toSpanInput(span, [r, s, i]))),
+    spans: resourceSpans.scopeSpans.flatMap((scopeSpans, s) => scopeSpans.spans.map((span, i) => toSpanInput(span, cleanString(scopeSpans.scope?.name ?? ""), [r, s, i]))),
   }));
 }
 
@@ -29,7 +29,7 @@ function hintForFormat(body: Uint8Array): string {
   return "";
 }
 
-function toSpanInput(span: WireSpan, position: SpanInput["position"]): SpanInput {
+function toSpanInput(span: WireSpan, scopeName: string, position: SpanInput["position"]): SpanInput {
   return {
     position,
     traceId: bytesToHex(span.traceId),
@@ -45,7 +45,14 @@ function toSpanInput(span: WireSpan, position: SpanInput["position"]): SpanInput
       timeUnixNano: longToUnsigned(event.timeUnixNano),
       attributes: toAttributes(event.attributes),
     })),
+    links: span.links.map((link) => ({
+      traceId: bytesToHex(link.traceId),
+      spanId: bytesToHex(link.spanId),
+      traceState: cleanString(link.traceState),
+      attributes: toAttributes(link.attributes),
+    })),
     statusCode: span.status?.code ?? 0,
     statusMessage: cleanString(span.status?.message ?? ""),
+    scopeName,
   };
 }

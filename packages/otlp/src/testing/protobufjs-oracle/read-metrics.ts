@@ -1,10 +1,17 @@
-// Reads an OTLP/protobuf ExportMetricsServiceRequest into format-independent metric inputs.
+// Test oracle (protobufjs): reads an OTLP/protobuf ExportMetricsServiceRequest into format-independent metric inputs.
 import { AppError } from "@trellis/runtime";
-import { cleanString } from "../common/clean-string.ts";
-import { longToSigned, longToUnsigned, toAttributes } from "../common/protobuf-values.ts";
-import { decodeExportMetricsServiceRequest, type WireLong } from "../proto/schema.ts";
-import type { WireExportMetricsServiceRequest, WireHistogramDataPoint, WireMetric, WireNumberDataPoint } from "../proto/wire-metrics-logs.ts";
-import { toTemporality, type MetricInput, type PointInput, type ResourceMetricsInput } from "./to-metric-points.ts";
+import { cleanString } from "../../common/clean-string.ts";
+import { longToSigned, longToUnsigned, toAttributes } from "./protobuf-values.ts";
+import { decodeExportMetricsServiceRequest, type WireLong } from "./schema.ts";
+import type {
+  WireExponentialBuckets,
+  WireExponentialHistogramDataPoint,
+  WireExportMetricsServiceRequest,
+  WireHistogramDataPoint,
+  WireMetric,
+  WireNumberDataPoint,
+} from "./wire-metrics-logs.ts";
+import { toTemporality, type MetricInput, type PointInput, type ResourceMetricsInput } from "../../metrics/to-metric-points.ts";
 
 export function readProtobufMetrics(body: Uint8Array): ResourceMetricsInput[] {
   let request: WireExportMetricsServiceRequest;
@@ -45,8 +52,7 @@ function toMetricInput(metric: WireMetric, path: string): MetricInput {
         kind: "exponential_histogram",
         temporality: toTemporality(metric.exponentialHistogram?.aggregationTemporality ?? 0),
         monotonic: false,
-        // Buckets of exponential histograms are not kept; count, sum, min and max are.
-        points: (metric.exponentialHistogram?.dataPoints ?? []).map((point) => ({ ...toHistogramPoint(point), bounds: [], bucketCounts: [] })),
+        points: (metric.exponentialHistogram?.dataPoints ?? []).map(toExponentialPoint),
       };
     case "summary":
       return {
@@ -54,7 +60,7 @@ function toMetricInput(metric: WireMetric, path: string): MetricInput {
         kind: "summary",
         temporality: "unspecified",
         monotonic: false,
-        points: (metric.summary?.dataPoints ?? []).map((point) => ({ ...timesOf(point), value: null, count: toCount(point.count), sum: point.sum, min: null, max: null, bounds: [], bucketCounts: [] })),
+        points: (metric.summary?.dataPoints ?? []).map((point) => ({ ...timesOf(point), value: null, count: toCount(point.count), sum: point.sum, min: null, max: null, bounds: [], bucketCounts: [], exponential: null })),
       };
     default:
       return { ...base, kind: null, temporality: "unspecified", monotonic: false, points: [] };
@@ -71,7 +77,7 @@ function toCount(value: WireLong): number {
 
 function toNumberPoint(point: WireNumberDataPoint): PointInput {
   const value = point.value === "asInt" ? Number(longToSigned(point.asInt ?? 0)) : point.value === "asDouble" ? (point.asDouble ?? 0) : null;
-  return { ...timesOf(point), value, count: null, sum: null, min: null, max: null, bounds: [], bucketCounts: [] };
+  return { ...timesOf(point), value, count: null, sum: null, min: null, max: null, bounds: [], bucketCounts: [], exponential: null };
 }
 
 function toHistogramPoint(point: WireHistogramDataPoint): PointInput {
@@ -85,5 +91,19 @@ function toHistogramPoint(point: WireHistogramDataPoint): PointInput {
     max: point._max === "max" ? (point.max ?? null) : null,
     bounds: [...(point.explicitBounds ?? [])],
     bucketCounts: (point.bucketCounts ?? []).map(toCount),
+    exponential: null,
   };
+}
+
+function toExponentialPoint(point: WireExponentialHistogramDataPoint): PointInput {
+  return {
+    ...toHistogramPoint(point),
+    bounds: [],
+    bucketCounts: [],
+    exponential: { scale: point.scale, zeroCount: toCount(point.zeroCount), positive: toBuckets(point.positive), negative: toBuckets(point.negative) },
+  };
+}
+
+function toBuckets(buckets: WireExponentialBuckets | null | undefined): { offset: number; counts: number[] } {
+  return { offset: buckets?.offset ?? 0, counts: (buckets?.bucketCounts ?? []).map(toCount) };
 }
