@@ -78,6 +78,13 @@ describe("spans and traces", () => {
     expect((stored.rows[0].start_time as Date).getTime()).toBe(NOW - 1000);
   });
 
+  it("summarises a trace whose spans arrive in several batches in one row", async () => {
+    await store.write({ ...empty, spans: [span({ traceId: TRACE, spanId: "0000000000000002", parentSpanId: "0000000000000001", serviceName: "orders", startTimeUnixNano: ms(NOW - 900), endTimeUnixNano: ms(NOW - 800), statusCode: 2 })] });
+    await store.write({ ...empty, spans: [span({ traceId: TRACE, spanId: "0000000000000001", name: "GET /cart" })] });
+    const { rows } = await test.db.pool.query("SELECT span_count, error_count, root_name, services, (extract(epoch FROM end_time - start_time) * 1000)::int AS ms FROM traces");
+    expect(rows).toEqual([{ span_count: 2, error_count: 1, root_name: "GET /cart", services: expect.arrayContaining(["orders", "frontend"]), ms: 200 }]);
+  });
+
   it("puts spans of different days into their days' partitions", async () => {
     const yesterday = NOW - 86_400_000;
     await store.write({ ...empty, spans: [span({ traceId: TRACE, spanId: "0000000000000001" }), span({ traceId: TRACE, spanId: "0000000000000002", startTimeUnixNano: ms(yesterday), endTimeUnixNano: ms(yesterday + 5) })] });

@@ -1,15 +1,26 @@
 // Spans into `spans` (idempotent on trace id, span id and start time) and their traces' summaries into `traces`
 // (start, end, span and error counts, root, services and operations — what traces.search filters on). Only spans
 // this batch newly stored touch the summaries, so a resent batch changes nothing.
+//
+// The common case — none of the spans is stored yet — is one COPY (several times faster than INSERT … SELECT, which
+// goes row by row). When COPY meets a span already stored (a batch resent after a lost answer), it fails as a
+// whole; the batch then goes in with INSERT … ON CONFLICT DO NOTHING, which tells which spans were new. Trace
+// summaries likewise: those of traces not seen yet are COPYed, those of known traces updated.
+import { once } from "node:events";
 import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 import { StatusCode, type SpanRecord } from "@trellis/otlp";
 import { dayOf } from "./partitions.ts";
+import { SPAN_COPY_COLUMNS, TRACE_COPY_COLUMNS, dayText, spansCopyText, tracesCopyText, type TraceSummary } from "./copy-text.ts";
 import { compare, microsToTimestamp, nanosToMicros, toColumns, toJson } from "./sql-values.ts";
 
-const SPAN_COLUMNS =
-  "trace_id, span_id, parent_span_id, service_name, service_namespace, service_version, scope_name, name, kind, start_time, duration_ns, status_code, status_message, http_status_code, attributes, resource_attributes, events, links";
+const COPY_SPANS = `COPY spans (${SPAN_COPY_COLUMNS}) FROM STDIN`;
+const COPY_TRACES = `COPY traces (${TRACE_COPY_COLUMNS}) FROM STDIN`;
+const KNOWN_TRACES = `SELECT t.trace_id, to_char(t.day, 'YYYY-MM-DD') AS day FROM traces t
+  JOIN unnest($1::text[], $2::date[]) AS u(trace_id, day) ON t.trace_id = u.trace_id AND t.day = u.day`;
+const UNIQUE_VIOLATION = "23505";
 
-const INSERT_SPANS = `INSERT INTO spans (${SPAN_COLUMNS})
+const INSERT_SPANS = `INSERT INTO spans (${SPAN_COPY_COLUMNS})
 SELECT t, s, p, svc, ns, ver, scope, name, kind, ${microsToTimestamp("start_us")}, dur, st, msg, http, attrs, res, ev, links
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int2[],
               $10::int8[], $11::int8[], $12::int2[], $13::text[], $14::int4[], $15::jsonb[], $16::jsonb[], $17::jsonb[], $18::jsonb[])
@@ -41,13 +52,20 @@ export async function writeSpans(client: pg.PoolClient, spans: readonly SpanReco
   if (spans.length === 0) return [];
   // One order for every writer, so two concurrent batches lock rows in the same order and cannot deadlock.
   const sorted = uniqueSpans(spans).sort((a, b) => compare(a.traceId, b.traceId) || compare(a.spanId, b.spanId));
-  const { rows } = await client.query<{ trace_id: string; span_id: string }>(INSERT_SPANS, toColumns(sorted, 18, spanRow));
-  if (rows.length === 0) return [];
-  const inserted = new Set(rows.map((row) => row.trace_id + row.span_id));
-  const fresh = sorted.filter((span) => inserted.has(span.traceId + span.spanId));
-  const traces = summarise(fresh);
-  await client.query(UPSERT_TRACES, toColumns(traces, 10, traceRow));
+  const fresh = (await copyAll(client, COPY_SPANS, spansCopyText(sorted))) ? sorted : await insertNew(client, sorted);
+  if (fresh.length === 0) return [];
+  await writeTraces(client, summarise(fresh));
   return fresh;
+}
+
+async function writeTraces(client: pg.PoolClient, traces: TraceSummary[]): Promise<void> {
+  const { rows } = await client.query<{ trace_id: string; day: string }>(KNOWN_TRACES, [traces.map((t) => t.traceId), traces.map((t) => dayText(t.day))]);
+  const known = new Set(rows.map((row) => `${row.trace_id}:${row.day}`));
+  const unseen = traces.filter((t) => !known.has(`${t.traceId}:${dayText(t.day)}`));
+  // A concurrent writer may have stored one of the unseen traces since: then everything goes through the upsert.
+  const copied = unseen.length > 0 && (await copyAll(client, COPY_TRACES, tracesCopyText(unseen)));
+  const rest = copied ? traces.filter((t) => known.has(`${t.traceId}:${dayText(t.day)}`)) : traces;
+  if (rest.length > 0) await client.query(UPSERT_TRACES, toColumns(rest, 10, traceRow));
 }
 
 /** A span listed twice in one batch is one span. */
@@ -55,6 +73,28 @@ function uniqueSpans(spans: readonly SpanRecord[]): SpanRecord[] {
   const byKey = new Map<string, SpanRecord>();
   for (const span of spans) byKey.set(`${span.traceId}${span.spanId}${span.startTimeUnixNano}`, span);
   return [...byKey.values()];
+}
+
+/** COPY, inside a savepoint; false when a row was already stored (nothing of this COPY is kept then). */
+async function copyAll(client: pg.PoolClient, copy: string, text: string): Promise<boolean> {
+  await client.query("SAVEPOINT copy_rows");
+  try {
+    const stream = client.query(copyFrom(copy));
+    stream.end(text);
+    await once(stream, "finish");
+    await client.query("RELEASE SAVEPOINT copy_rows");
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    await client.query("ROLLBACK TO SAVEPOINT copy_rows");
+    return false;
+  }
+}
+
+async function insertNew(client: pg.PoolClient, spans: readonly SpanRecord[]): Promise<SpanRecord[]> {
+  const { rows } = await client.query<{ trace_id: string; span_id: string }>(INSERT_SPANS, toColumns(spans, 18, spanRow));
+  const inserted = new Set(rows.map((row) => row.trace_id + row.span_id));
+  return spans.filter((span) => inserted.has(span.traceId + span.spanId));
 }
 
 function spanRow(span: SpanRecord): unknown[] {
@@ -80,18 +120,6 @@ function spanRow(span: SpanRecord): unknown[] {
   ];
 }
 
-type TraceSummary = {
-  traceId: string;
-  day: number;
-  start: bigint;
-  end: bigint;
-  spans: number;
-  errors: number;
-  rootService: string | null;
-  rootName: string | null;
-  services: Set<string>;
-  operations: Set<string>;
-};
 
 function summarise(spans: readonly SpanRecord[]): TraceSummary[] {
   const byTraceDay = new Map<string, TraceSummary>();
@@ -120,7 +148,7 @@ function summarise(spans: readonly SpanRecord[]): TraceSummary[] {
 function traceRow(t: TraceSummary): unknown[] {
   return [
     t.traceId,
-    new Date(t.day * 86_400_000).toISOString().slice(0, 10),
+    dayText(t.day),
     nanosToMicros(t.start),
     nanosToMicros(t.end),
     t.spans,

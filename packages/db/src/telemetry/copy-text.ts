@@ -1,0 +1,74 @@
+// Rows in COPY's text format (tab-separated fields, \N for null, backslash escapes): the fastest way into Postgres —
+// COPY inserts rows in multi-row groups where INSERT … SELECT goes row by row.
+import type { SpanRecord } from "@trellis/otlp";
+import { toJson } from "./sql-values.ts";
+
+/** The spans table's columns, in the order spansCopyText writes them. */
+export const SPAN_COPY_COLUMNS =
+  "trace_id, span_id, parent_span_id, service_name, service_namespace, service_version, scope_name, name, kind, start_time, duration_ns, status_code, status_message, http_status_code, attributes, resource_attributes, events, links";
+
+export function spansCopyText(spans: readonly SpanRecord[]): string {
+  let text = "";
+  for (const s of spans) {
+    text +=
+      `${s.traceId}\t${s.spanId}\t${s.parentSpanId ?? "\\N"}\t${field(s.serviceName)}\t${field(s.serviceNamespace)}\t${field(s.serviceVersion)}\t` +
+      `${field(s.scopeName)}\t${field(s.name)}\t${s.kind}\t${microsIso(s.startTimeUnixNano)}\t${s.endTimeUnixNano - s.startTimeUnixNano}\t` +
+      `${s.statusCode}\t${field(s.statusMessage)}\t${s.httpStatusCode ?? "\\N"}\t${field(toJson(s.attributes))}\t` +
+      `${field(toJson(s.resourceAttributes))}\t${field(toJson(s.events))}\t${field(toJson(s.links))}\n`;
+  }
+  return text;
+}
+
+/** The traces table's columns, in the order tracesCopyText writes them. */
+export const TRACE_COPY_COLUMNS = "trace_id, day, start_time, end_time, span_count, error_count, root_service, root_name, services, operations";
+
+export type TraceSummary = {
+  traceId: string;
+  /** UTC day number (ms / 86,400,000). */
+  day: number;
+  start: bigint;
+  end: bigint;
+  spans: number;
+  errors: number;
+  rootService: string | null;
+  rootName: string | null;
+  services: Set<string>;
+  operations: Set<string>;
+};
+
+export function tracesCopyText(traces: readonly TraceSummary[]): string {
+  let text = "";
+  for (const t of traces) {
+    text +=
+      `${t.traceId}\t${dayText(t.day)}\t${microsIso(t.start)}\t${microsIso(t.end)}\t${t.spans}\t${t.errors}\t` +
+      `${field(t.rootService)}\t${field(t.rootName)}\t${field(arrayLiteral(t.services))}\t${field(arrayLiteral(t.operations))}\n`;
+  }
+  return text;
+}
+
+export function dayText(day: number): string {
+  return new Date(day * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** A Postgres array literal with every element quoted (so commas, braces and spaces inside need no thought). */
+function arrayLiteral(items: Iterable<string>): string {
+  const quoted: string[] = [];
+  for (const item of items) quoted.push(`"${item.replace(/[\\"]/g, "\\$&")}"`);
+  return `{${quoted.join(",")}}`;
+}
+
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIALS = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+function field(value: string | null): string {
+  if (value === null) return "\\N";
+  return SPECIAL.test(value) ? value.replace(SPECIALS, (c) => ESCAPES[c] as string) : value;
+}
+
+/** Unix nanoseconds → an ISO timestamp with microseconds, Postgres's precision. */
+function microsIso(nanos: bigint): string {
+  const micros = nanos / 1000n;
+  const iso = new Date(Number(micros / 1000n)).toISOString();
+  return `${iso.slice(0, -1)}${(micros % 1000n).toString().padStart(3, "0")}Z`;
+}
