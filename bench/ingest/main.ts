@@ -87,10 +87,10 @@ try {
 
   log("decode rates (one core)…");
   const decode = await benchDecode({ log });
-  const queries = skipQueries ? null : await (await import("./queries.mjs")).benchQueries({ pool: db.pool, log });
+  const queries: QueryFigures | null = skipQueries ? null : await (await import("./queries.mjs")).benchQueries({ pool: db.pool, log });
 
   const maxRate = max.load.spansAcked / max.load.seconds;
-  const results = {
+  const results: Results = {
     date: new Date().toISOString(),
     code: spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot, encoding: "utf8" }).stdout.trim(),
     seconds,
@@ -167,7 +167,26 @@ function summary(load: LoadResult, cpu: number) {
   };
 }
 
-function report(r: Record<string, any>, goals: Record<string, boolean | null>): string {
+type Summary = ReturnType<typeof summary>;
+type QueryFigures = { graphP50: number; graphP95: number; traceGetP50: number; traceGetP95: number; seedSeconds: number };
+type Results = {
+  date: string;
+  code: string;
+  seconds: number;
+  connections: number;
+  maximum: Summary & { postgresMicrosPerSpan: number | null };
+  spansPerIngestCore: number;
+  steady: Summary & { offeredSpansPerSecond: number };
+  rawCopySpansPerSecond: number;
+  rawCopyPostgresMicrosPerSpan: number | null;
+  vsRawCopy: number;
+  storedExactlyOnce: { acked: number; stored: number };
+  ingestMemoryMb: ReturnType<typeof memoryMb>;
+  decode: Awaited<ReturnType<typeof benchDecode>>;
+  queries: QueryFigures | null;
+};
+
+function report(r: Results, goals: Record<string, boolean | null>): string {
   const mark = (ok: boolean | null | undefined) => (ok === null || ok === undefined ? "not run" : ok ? "✅" : "❌");
   const q = r.queries;
   return `# Ingest benchmark
