@@ -168,7 +168,7 @@ function summary(load: LoadResult, cpu: number) {
 }
 
 type Summary = ReturnType<typeof summary>;
-type QueryFigures = { graphP50: number; graphP95: number; traceGetP50: number; traceGetP95: number; seedSeconds: number };
+type QueryFigures = Awaited<ReturnType<typeof import("./queries.mjs").benchQueries>>;
 type Results = {
   date: string;
   code: string;

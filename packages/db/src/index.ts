@@ -2,14 +2,11 @@ export { connectDatabase, type Database, type ConnectOptions } from "./connect.t
 export { describeDatabaseUrl, toConnectionError } from "./errors.ts";
 export { migrate, findMigrationsDir, readMigrations, type Migration, type MigrateResult } from "./migrate.ts";
 export { startPostgres, findFreePort, type PostgresHandle, type StartPostgresOptions } from "./postgres.ts";
-export { insertSpans } from "./telemetry/insert-spans.ts";
 export { createTelemetryStore, type TelemetryBatch, type TelemetryStore, type TelemetryStoreOptions, type WriteResult } from "./telemetry/telemetry-store.ts";
 export { PartitionManager, PARTITIONED_TABLES, dayOf, partitionName, type PartitionedTable } from "./telemetry/partitions.ts";
 export * as latencyHistogram from "./telemetry/latency-histogram.ts";
 export type { PrismaClient } from "./generated/prisma/client.ts";
-export { findServiceStats, type ServiceStats, type VersionStats, type FindServiceStatsOptions } from "./telemetry/queries/find-service-stats.ts";
-export { findServiceGraph, toNodeId, type ServiceGraph, type GraphNode, type GraphEdge, type FindServiceGraphOptions } from "./telemetry/queries/find-service-graph.ts";
-export { findSidecars, type Sidecar, type FindSidecarsOptions } from "./telemetry/queries/find-sidecars.ts";
+export * from "./telemetry/queries/index.ts";
 export { findPolicies, findPolicy, findMeshRevision, type FindPoliciesOptions, type FindPolicyOptions } from "./policies/find-policies.ts";
 export { findPolicyHistory, type FindPolicyHistoryOptions } from "./policies/find-policy-history.ts";
 export {

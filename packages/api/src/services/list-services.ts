@@ -1,10 +1,9 @@
-// services.list: the services table — what each service received over the last windowSeconds.
+// services.list: the services table — what each service (and each of its versions) received over the range.
 import { findServiceStats } from "@trellis/db";
-import { windowInput } from "../common/window-input.ts";
 import { publicProcedure } from "../trpc.ts";
-import { listServicesOutput } from "./list-services.types.ts";
+import { listServicesInput, listServicesOutput } from "./list-services.types.ts";
 
 export const listServicesRoute = publicProcedure
-  .input(windowInput)
+  .input(listServicesInput)
   .output(listServicesOutput)
-  .query(({ ctx, input }) => findServiceStats({ pool: ctx.db.pool, windowSeconds: input.windowSeconds }));
+  .query(({ ctx, input }) => findServiceStats({ pool: ctx.db.pool, ...input }));

@@ -1,20 +1,17 @@
-// The wire shape of services.list: per-service RED metrics over the window, with a per-version split.
+// The wire shape of services.list: per-service inbound RED numbers over the range, with a per-version split.
 import { z } from "zod";
 import type { ServiceStats } from "@trellis/db";
+import { redSummaryFields } from "../common/red-summary.types.ts";
+import { nameInput, timeRangeFields } from "../common/time-range-input.ts";
 
-export const versionStatsSchema = z.object({
-  version: z.string().nullable(),
-  requestRate: z.number().nonnegative(),
-  errorRate: z.number().min(0).max(1),
-});
+export const listServicesInput = z.object({ ...timeRangeFields, namespace: nameInput.optional() }).prefault({});
+
+export const versionStatsSchema = z.object({ version: z.string(), ...redSummaryFields });
 
 export const serviceStatsSchema = z.object({
   service: z.string(),
   namespace: z.string(),
-  requestRate: z.number().nonnegative(),
-  errorRate: z.number().min(0).max(1),
-  p50Ms: z.number().nonnegative().nullable(),
-  p99Ms: z.number().nonnegative().nullable(),
+  ...redSummaryFields,
   versions: z.array(versionStatsSchema),
 });
 

@@ -1,10 +1,10 @@
-// topology.graph: the live service graph over the last windowSeconds.
+// topology.graph: the service graph over a range — by service, or by service version (the default, what the
+// dashboard draws) — optionally only the edges into or out of one namespace.
 import { findServiceGraph } from "@trellis/db";
-import { windowInput } from "../common/window-input.ts";
 import { publicProcedure } from "../trpc.ts";
-import { getGraphOutput } from "./get-graph.types.ts";
+import { getGraphInput, getGraphOutput } from "./get-graph.types.ts";
 
 export const getGraphRoute = publicProcedure
-  .input(windowInput)
+  .input(getGraphInput)
   .output(getGraphOutput)
-  .query(({ ctx, input }) => findServiceGraph({ pool: ctx.db.pool, windowSeconds: input.windowSeconds }));
+  .query(({ ctx, input }) => findServiceGraph({ pool: ctx.db.pool, ...input }));

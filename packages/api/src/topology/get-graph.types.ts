@@ -1,23 +1,32 @@
-// The wire shape of topology.graph: nodes are workload versions (id `service@version`, or `service` when the spans
-// carry no version), edges are caller → callee node ids with the caller's view of the traffic.
+// The wire shape of topology.graph: nodes are services or service versions (id `service.namespace[@version]`) with
+// their inbound traffic; edges are caller → callee node ids with rate, errors, latency, mTLS share and protocols.
 import { z } from "zod";
-import type { ServiceGraph } from "@trellis/db";
+import { PROTOCOLS, type ServiceGraph } from "@trellis/db";
+import { redSummaryFields } from "../common/red-summary.types.ts";
+import { nameInput, timeRangeFields } from "../common/time-range-input.ts";
+
+export const getGraphInput = z
+  .object({
+    ...timeRangeFields,
+    view: z.enum(["service", "workload"], { error: 'must be "service" or "workload"' }).default("workload"),
+    namespace: nameInput.optional(),
+  })
+  .prefault({});
 
 export const graphNodeSchema = z.object({
   id: z.string(),
   service: z.string(),
   namespace: z.string(),
   version: z.string().nullable(),
-  requestRate: z.number().nonnegative(),
-  errorRate: z.number().min(0).max(1),
+  ...redSummaryFields,
 });
 
 export const graphEdgeSchema = z.object({
   source: z.string(),
   target: z.string(),
-  requestRate: z.number().nonnegative(),
-  errorRate: z.number().min(0).max(1),
-  p50Ms: z.number().nonnegative(),
+  ...redSummaryFields,
+  mtlsShare: z.number().min(0).max(1),
+  protocols: z.array(z.enum(PROTOCOLS)),
 });
 
 export const getGraphOutput = z.object({

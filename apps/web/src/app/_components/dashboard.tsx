@@ -58,7 +58,7 @@ export function Dashboard({ windowSeconds }: { windowSeconds: number }) {
                 <GraphLegend />
               </div>
               <QueryBody query={graph} what="the service graph">
-                {(data) => <ServiceGraph nodes={data.nodes} edges={data.edges} />}
+                {(data) => <ServiceGraph nodes={data.nodes} edges={data.edges.map(withOptionalP50)} />}
               </QueryBody>
             </section>
 
@@ -86,6 +86,11 @@ export function Dashboard({ windowSeconds }: { windowSeconds: number }) {
       </main>
     </div>
   );
+}
+
+/** An edge without latency samples (TCP only) has no p50; the graph then labels it with its rate alone. */
+function withOptionalP50<T extends { p50Ms: number | null }>(edge: T): Omit<T, "p50Ms"> & { p50Ms?: number } {
+  return { ...edge, p50Ms: edge.p50Ms ?? undefined };
 }
 
 function describeWindow(seconds: number): string {

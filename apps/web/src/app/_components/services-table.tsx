@@ -54,7 +54,7 @@ function VersionChips({ service }: { service: ServiceRow }) {
       {service.versions.map((version) => {
         const share = service.requestRate > 0 ? version.requestRate / service.requestRate : 0;
         const level = classifyErrorRate(version.errorRate, version.requestRate);
-        const label = version.version ?? "unversioned";
+        const label = version.version;
         return (
           <span
             key={label}
