@@ -1,18 +1,19 @@
-// The store's periodic work: graph edges whose peer span never came are flushed every second, and partitions are
+// The store's periodic work: every second, graph edges whose peer span never came are recorded and the last-hour
+// rollup window slides; partitions are
 // maintained (created ahead, expired ones dropped) at start and hourly. A failure is logged once and retried on
 // the next round; it never stops ingest, which keeps answering 503 for writes until Postgres is back.
 import type { TelemetryStore } from "@trellis/db";
 
 export type StoreUpkeep = { stop: () => Promise<void> };
 
-const FLUSH_EDGES_EVERY_MS = 1_000;
+const TICK_EVERY_MS = 1_000;
 const MAINTAIN_EVERY_MS = 3_600_000;
 /** A failed hourly run is not left for an hour: partitions for tomorrow and retention depend on it. */
 const RETRY_FAILED_AFTER_MS = 60_000;
 
-export function startStoreUpkeep(store: Pick<TelemetryStore, "flushPendingEdges" | "maintain">): StoreUpkeep {
+export function startStoreUpkeep(store: Pick<TelemetryStore, "tick" | "maintain">): StoreUpkeep {
   const tasks = [
-    repeat("flushing pending graph edges", FLUSH_EDGES_EVERY_MS, () => store.flushPendingEdges()),
+    repeat("recording overdue graph edges and sliding the last-hour window", TICK_EVERY_MS, () => store.tick()),
     repeat("partition maintenance", MAINTAIN_EVERY_MS, async () => {
       const { dropped } = await store.maintain();
       if (dropped.length > 0) console.log(`ingest: retention dropped ${dropped.length} partitions (${dropped.join(", ")})`);

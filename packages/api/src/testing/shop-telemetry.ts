@@ -70,5 +70,5 @@ export function accessLog(service: string, at: Date, attributes: Attributes): Lo
 export async function storeTelemetry(pool: pg.Pool, spans: SpanRecord[], logs: LogEntry[] = []): Promise<void> {
   const store = createTelemetryStore(pool, { edgeWaitMs: 0 });
   await store.write({ spans, logs, metricPoints: [] });
-  await store.flushPendingEdges();
+  await store.tick();
 }

@@ -260,7 +260,7 @@ describe("RED rollups", () => {
     record(expected, 20);
     expect(histogram).toEqual(expected);
     clock = NOW + 6_000;
-    await store.flushPendingEdges();
+    await store.tick();
     expect((await rollup("red_1m")).map((r) => [r.source_service, r.destination_service])).toEqual([
       ["web", "payments.example.com"],
       ["web", "api"],
@@ -269,7 +269,7 @@ describe("RED rollups", () => {
 
   it("does not count spans of mesh proxies, whose metrics already count the requests", async () => {
     await store.write({ ...empty, spans: [span({ traceId: TRACE, spanId: "1000000000000001", scopeName: "@trellis/sidecar" })] });
-    await store.flushPendingEdges();
+    await store.tick();
     expect(await rollup("red_1m")).toHaveLength(0);
   });
 });

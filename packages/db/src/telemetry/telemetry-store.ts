@@ -5,6 +5,7 @@ import type pg from "pg";
 import type { LogEntry, MetricPointRecord, SpanRecord } from "@trellis/otlp";
 import { PartitionManager } from "./partitions.ts";
 import { splitByStoredRange, writeBatch } from "./write-batch.ts";
+import { slideLastHour } from "./rollups/last-hour.ts";
 import { SpanEdgePairer } from "./rollups/span-edges.ts";
 
 export type TelemetryBatch = {
@@ -41,8 +42,11 @@ export type TelemetryStore = {
    */
   inStoredRange(batch: TelemetryBatch): { batch: TelemetryBatch; outOfRange: WriteResult["outOfRange"] };
   write(batch: TelemetryBatch): Promise<WriteResult>;
-  /** Records graph edges of spans whose peer did not arrive in time; ingest calls it every second. */
-  flushPendingEdges(): Promise<void>;
+  /**
+   * Ingest calls it every second: records the graph edges of spans whose peer did not arrive in time, and slides
+   * the last-hour rollup window.
+   */
+  tick(): Promise<void>;
   /** Creates today's and tomorrow's partitions and drops expired ones; ingest calls it at start and hourly. */
   maintain(): Promise<{ dropped: string[] }>;
 };
@@ -57,8 +61,9 @@ export function createTelemetryStore(pool: pg.Pool, options: TelemetryStoreOptio
   return {
     inStoredRange: (batch) => splitByStoredRange(batch, now(), retentionDays),
     write: (batch) => writeBatch(context(), batch),
-    flushPendingEdges: async () => {
+    tick: async () => {
       if (pairer.size > 0) await writeBatch(context(), { spans: [], logs: [], metricPoints: [] });
+      await slideLastHour(pool, now());
     },
     maintain: async () => {
       await partitions.ensureAhead(now());

@@ -2,6 +2,7 @@
 // adds counts, sums and histograms (element by element) to whatever the bucket already holds.
 import type pg from "pg";
 import { dayOf } from "./partitions.ts";
+import { addToLastHour } from "./rollups/last-hour.ts";
 import { ROLLUP_TABLES, toRollupRows, type RedContribution, type RollupRow } from "./rollups/red-contribution.ts";
 import { toColumns } from "./sql-values.ts";
 
@@ -32,6 +33,7 @@ export async function writeRollups(client: pg.PoolClient, contributions: readonl
     const rows = toRollupRows(contributions, widthMs);
     await client.query(UPSERTS.get(table) as string, toColumns(rows, 16, rollupRow));
   }
+  await addToLastHour(client, contributions);
 }
 
 function rollupRow(r: RollupRow): unknown[] {

@@ -33,7 +33,15 @@ describe("findServiceStats", () => {
   it("lists every service that received or made calls, callers from outside the mesh left out", async () => {
     const stats = await findServiceStats({ pool: test.db.pool, windowSeconds: 300, now });
     expect(stats.map((s) => `${s.namespace}/${s.service}`)).toEqual(["default/cron-job", "default/frontend", "default/order-service", "billing/payment"]);
-    expect(stats[0]).toMatchObject({ requestRate: 0, errorRate: 0, p50Ms: null, versions: [{ version: "v1", requestRate: 0 }] });
+  });
+
+  it("shows what a service nothing calls sent (a gateway, a job), and what a called service received", async () => {
+    const stats = await findServiceStats({ pool: test.db.pool, windowSeconds: 300, now });
+    const cron = stats.find((s) => s.service === "cron-job");
+    expect(cron?.requestRate).toBeCloseTo(3 / 300, 10);
+    expect(cron?.versions.map((v) => [v.version, v.requestRate * 300])).toEqual([["v1", 3]]);
+    // frontend both receives (12 from outside) and calls (12 to order-service): its row is what it received.
+    expect(stats.find((s) => s.service === "frontend")?.requestRate).toBeCloseTo(12 / 300, 10);
   });
 
   it("gives inbound rate, error rate and percentiles per service and per version", async () => {

@@ -34,19 +34,24 @@ const KEYS: Record<GraphView, string> = {
   workload: "source_namespace, source_service, source_version, destination_namespace, destination_service, destination_version",
 };
 
-function buildSql(range: RollupRange, view: GraphView, byNamespace: boolean): string {
-  return `SELECT ${KEYS[view]}, ${TOTALS_SQL},
-  ${PROTOCOLS.map((p) => `bool_or(protocol = '${p}') AS ${p}`).join(", ")}
-FROM ${range.table}
-WHERE bucket >= $1 AND bucket < $2${byNamespace ? " AND (source_namespace = $3 OR destination_namespace = $3)" : ""}
-GROUP BY ${KEYS[view]}`;
-}
-
 /** Edges into or out of `namespace` when one is given (an edge crossing namespaces belongs to both). */
 export async function readEdgeTotals({ pool, range, view, namespace }: ReadEdgeTotalsOptions): Promise<EdgeTotals[]> {
-  const params: unknown[] = [range.from, range.to];
-  if (namespace !== undefined) params.push(namespace);
-  const rows = await queryTotals<EdgeRow>(pool, buildSql(range, view, namespace !== undefined), params);
+  const where: string[] = [];
+  const params: unknown[] = [];
+  // red_last_hour holds only the window it stands for.
+  if (range.table !== "red_last_hour") {
+    params.push(range.from, range.to);
+    where.push("bucket >= $1 AND bucket < $2");
+  }
+  if (namespace !== undefined) {
+    params.push(namespace);
+    where.push(`(source_namespace = $${params.length} OR destination_namespace = $${params.length})`);
+  }
+  const sql = `SELECT ${KEYS[view]}, ${TOTALS_SQL},
+  ${PROTOCOLS.map((p) => `bool_or(protocol = '${p}') AS ${p}`).join(", ")}
+FROM ${range.table}${where.length > 0 ? `\nWHERE ${where.join(" AND ")}` : ""}
+GROUP BY ${KEYS[view]}`;
+  const rows = await queryTotals<EdgeRow>(pool, sql, params);
   return rows.map((row) => ({
     source: { namespace: row.source_namespace, service: row.source_service, version: row.source_version ?? null },
     destination: { namespace: row.destination_namespace, service: row.destination_service, version: row.destination_version ?? null },

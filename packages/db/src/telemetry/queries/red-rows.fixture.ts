@@ -3,7 +3,7 @@
 import type pg from "pg";
 import { emptyHistogram, record } from "../latency-histogram.ts";
 import { dayOf, PartitionManager } from "../partitions.ts";
-import { alignDown, type RollupTable } from "./rollup-range.ts";
+import { alignDown, type BucketTable } from "./rollup-range.ts";
 
 export type Peer = { service: string; namespace?: string; version?: string; workload?: string };
 
@@ -20,12 +20,12 @@ export type RedRowInput = {
   /** Every request took this long (ms), or one latency per request. */
   latencyMs?: number | number[];
   /** Both by default. */
-  tables?: RollupTable[];
+  tables?: BucketTable[];
 };
 
-const BUCKET_SECONDS: Record<RollupTable, number> = { red_10s: 10, red_1m: 60 };
+const BUCKET_SECONDS: Record<BucketTable, number> = { red_10s: 10, red_1m: 60 };
 
-function sql(table: RollupTable): string {
+function sql(table: BucketTable): string {
   return `INSERT INTO ${table} (bucket, source_namespace, source_service, source_workload, source_version,
     destination_namespace, destination_service, destination_workload, destination_version, protocol, response_class,
     requests, errors, mtls_requests, duration_sum_ms, duration_histogram)

@@ -5,7 +5,9 @@
 import type pg from "pg";
 import type { TimeRange } from "./query-helpers.ts";
 
-export type RollupTable = "red_10s" | "red_1m";
+/** The rollups with time buckets; red_last_hour is one row per edge for the hour that just passed. */
+export type BucketTable = "red_10s" | "red_1m";
+export type RollupTable = BucketTable | "red_last_hour";
 
 export type RollupRange = {
   table: RollupTable;
@@ -19,7 +21,7 @@ export type RollupRange = {
 
 const FINE_RANGE_LIMIT_SECONDS = 15 * 60;
 
-function chooseRollup(seconds: number): { table: RollupTable; bucketSeconds: number } {
+function chooseRollup(seconds: number): { table: BucketTable; bucketSeconds: number } {
   return seconds <= FINE_RANGE_LIMIT_SECONDS ? { table: "red_10s", bucketSeconds: 10 } : { table: "red_1m", bucketSeconds: 60 };
 }
 
@@ -33,7 +35,25 @@ export function alignUp(date: Date, seconds: number): Date {
   return new Date(Math.ceil(date.getTime() / ms) * ms);
 }
 
+/** How far a requested range may be from "the last hour, ending now" and still be answered by red_last_hour. */
+const LAST_HOUR_SLACK_MS = 60_000;
+
+/**
+ * red_last_hour answers a range that is the last hour ending now (to the minute), when ingest keeps it current:
+ * one row per edge instead of sixty minute rows.
+ */
+async function lastHourRange(pool: pg.Pool, range: TimeRange, now: Date): Promise<RollupRange | null> {
+  const length = range.to.getTime() - range.from.getTime();
+  if (Math.abs(length - 3_600_000) > LAST_HOUR_SLACK_MS || Math.abs(range.to.getTime() - now.getTime()) > LAST_HOUR_SLACK_MS) return null;
+  const { rows } = await pool.query<{ from_minute: Date | null }>("SELECT from_minute FROM red_window_state WHERE name = 'last_hour'");
+  const from = rows[0]?.from_minute;
+  if (!from || Math.abs(from.getTime() - range.from.getTime()) > LAST_HOUR_SLACK_MS) return null; // not slid lately
+  return { table: "red_last_hour", from, to: now, seconds: Math.max(1, (now.getTime() - from.getTime()) / 1000) };
+}
+
 export async function resolveRollupRange(pool: pg.Pool, range: TimeRange, now: Date): Promise<RollupRange> {
+  const lastHour = await lastHourRange(pool, range, now);
+  if (lastHour) return lastHour;
   const { table, bucketSeconds } = chooseRollup((range.to.getTime() - range.from.getTime()) / 1000);
   const from = alignDown(range.from, bucketSeconds);
   const to = alignUp(range.to, bucketSeconds);
