@@ -5,6 +5,8 @@ export function benchQueries(options: { pool: pg.Pool; log: (line: string) => vo
   graphP95: number;
   traceGetP50: number;
   traceGetP95: number;
+  pastHourGraphP50: number;
+  pastHourGraphP95: number;
   seedSeconds: number;
   seedSpansSeconds: number;
 }>;

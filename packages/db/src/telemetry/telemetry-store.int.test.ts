@@ -247,6 +247,13 @@ describe("RED rollups", () => {
     ]);
   });
 
+  it("puts a request that found no destination in the caller's namespace, on the node of the service it named", async () => {
+    const noRoute = { reporter: "source", response_code: "503", response_flags: "UH", destination_workload: "unknown", destination_service_namespace: "unknown", destination_version: "unknown" };
+    await store.write({ ...empty, metricPoints: [durationPoint(NOW - 5_000, [0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0], { temporality: "delta" }, noRoute)] });
+    const { rows } = await test.db.pool.query("SELECT destination_namespace, destination_service, requests::int FROM red_1m");
+    expect(rows).toEqual([{ destination_namespace: "shop", destination_service: "orders", requests: 2 }]);
+  });
+
   it("pairs client and server spans of SDK-instrumented services into edges, and records unpaired ones after the wait", async () => {
     const client = span({ traceId: TRACE, spanId: "1000000000000001", kind: 3, serviceName: "web", serviceVersion: "v3", startTimeUnixNano: ms(NOW - 2000), endTimeUnixNano: ms(NOW - 1960) });
     const server = span({ traceId: TRACE, spanId: "2000000000000002", parentSpanId: "1000000000000001", serviceName: "api", startTimeUnixNano: ms(NOW - 1990), endTimeUnixNano: ms(NOW - 1970), httpStatusCode: 500, statusCode: 2 });

@@ -66,14 +66,16 @@ export function contributionFromIstio(point: MetricPointRecord, delta: Delta): R
   const failed = code === 0 || code >= 500 || (protocol === "grpc" && grpcStatus !== null && grpcStatus !== "" && grpcStatus !== "0");
   const toMs = unitToMs(point);
   const histogram = point.exponential ? delta.bucketCounts : fromExplicitBuckets(point.bounds.map((bound) => bound * toMs), delta.bucketCounts);
+  const sourceNamespace = label("source_workload_namespace") ?? UNKNOWN;
+  const destinationService = label("destination_service_name") ?? label("destination_canonical_service") ?? label("destination_app") ?? UNKNOWN;
   return {
     timeMs: nanosToMs(point.timeUnixNano),
-    sourceNamespace: label("source_workload_namespace") ?? UNKNOWN,
+    sourceNamespace,
     sourceService: label("source_canonical_service") ?? label("source_app") ?? label("source_workload") ?? UNKNOWN,
     sourceWorkload: label("source_workload") ?? UNKNOWN,
     sourceVersion: label("source_version") ?? label("source_canonical_revision") ?? UNKNOWN,
-    destinationNamespace: label("destination_service_namespace") ?? label("destination_workload_namespace") ?? UNKNOWN,
-    destinationService: shortName(label("destination_service_name") ?? label("destination_canonical_service") ?? label("destination_app") ?? UNKNOWN),
+    destinationNamespace: destinationNamespaceOf(label, destinationService, sourceNamespace),
+    destinationService: shortName(destinationService),
     destinationWorkload,
     destinationVersion: label("destination_version") ?? label("destination_canonical_revision") ?? UNKNOWN,
     protocol,
@@ -97,6 +99,18 @@ function bucketsOf(point: MetricPointRecord): number[] {
 
 function unitToMs(point: MetricPointRecord): number {
   return point.unit === "s" ? 1000 : 1;
+}
+
+/**
+ * A request that never reached a destination (no route, no endpoint, connect failure) was reported by its source
+ * without the destination's namespace; a short service name is resolved in the caller's namespace, as Kubernetes
+ * DNS resolves it, so the failures land on the same node as the successes.
+ */
+function destinationNamespaceOf(label: (name: string) => string | null, service: string, sourceNamespace: string): string {
+  const known = label("destination_service_namespace") ?? label("destination_workload_namespace");
+  if (known && known !== UNKNOWN) return known;
+  if (service.includes(".svc.")) return service.split(".")[1] ?? UNKNOWN;
+  return service !== UNKNOWN && !service.includes(".") ? sourceNamespace : UNKNOWN;
 }
 
 /** Istio's destination_service_name is short; destination_service is the FQDN (reviews.default.svc.cluster.local). */
