@@ -14,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import { tsImport } from "tsx/esm/api";
 
 const BATCH = 512;
+const SPANS_PER_TRACE = 8;
 const DISTINCT_BATCHES = 16;
 const WARMUP_MS = 700;
 const MEASURE_MS = 2_500;
@@ -42,7 +43,9 @@ const PATHS = ["/api/v1/products", "/api/v1/products/{id}/reviews", "/api/v1/rat
 const PEERS = ["reviews", "ratings", "details", "productpage"];
 
 /**
- * 512 server and client spans with HTTP, network and Istio-proxy attributes (15–17 each), half of them children.
+ * 512 server and client spans with HTTP, network and Istio-proxy attributes (15–17 each), in traces of 8 spans
+ * (a request entering a service, its call to the next one, that one's server span, …), as a call chain through four
+ * services makes them.
  * Batch `b` differs from the others where real traffic does (request ids, peer addresses, times); spans start at
  * `startMs` (the ingest benchmark stamps them now, inside the stored range).
  */
@@ -83,14 +86,14 @@ export function makeTraceBatch(b, startMs = START_MS) {
           response_flags: status === 503 ? "UF,URX" : "-",
         },
       },
-      server || parent === null ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, parent),
+      i % SPANS_PER_TRACE === 0 ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, parent),
     );
     if (status === 503) {
       span.addEvent("exception", { "exception.type": "UpstreamConnectError", "exception.message": "upstream connect error or disconnect/reset before headers" }, spanStartMs + 1);
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
     span.end(spanStartMs + 2 + (i % 40));
-    if (server) parent = span;
+    parent = span;
   }
   const spans = exporter.getFinishedSpans();
   return { body: ProtobufTraceSerializer.serializeRequest(spans), count: spans.length };

@@ -48,7 +48,17 @@ async function lastHourRange(pool: pg.Pool, range: TimeRange, now: Date): Promis
   const { rows } = await pool.query<{ from_minute: Date | null }>("SELECT from_minute FROM red_window_state WHERE name = 'last_hour'");
   const from = rows[0]?.from_minute;
   if (!from || Math.abs(from.getTime() - range.from.getTime()) > LAST_HOUR_SLACK_MS) return null; // not slid lately
-  return { table: "red_last_hour", from, to: now, seconds: Math.max(1, (now.getTime() - from.getTime()) / 1000) };
+  return { table: "red_last_hour", from, to: now, seconds: await observedSeconds(pool, "red_1m", from, now, now) };
+}
+
+/** Seconds of [from, to) that are neither in the future nor before the oldest bucket `table` holds. */
+async function observedSeconds(pool: pg.Pool, table: BucketTable, from: Date, to: Date, now: Date): Promise<number> {
+  // min() over the bucket-leading primary key: one index probe per partition, the first partition answering.
+  const { rows } = await pool.query<{ earliest: Date | null }>(`SELECT min(bucket) AS earliest FROM ${table}`);
+  const earliest = rows[0]?.earliest ?? null;
+  const observedFrom = earliest && earliest > from ? earliest.getTime() : from.getTime();
+  const observedTo = Math.min(to.getTime(), now.getTime());
+  return Math.max(1, (observedTo - observedFrom) / 1000);
 }
 
 export async function resolveRollupRange(pool: pg.Pool, range: TimeRange, now: Date): Promise<RollupRange> {
@@ -57,10 +67,5 @@ export async function resolveRollupRange(pool: pg.Pool, range: TimeRange, now: D
   const { table, bucketSeconds } = chooseRollup((range.to.getTime() - range.from.getTime()) / 1000);
   const from = alignDown(range.from, bucketSeconds);
   const to = alignUp(range.to, bucketSeconds);
-  // min() over the bucket-leading primary key: one index probe per partition, the first partition answering.
-  const { rows } = await pool.query<{ earliest: Date | null }>(`SELECT min(bucket) AS earliest FROM ${table}`);
-  const earliest = rows[0]?.earliest ?? null;
-  const observedFrom = earliest && earliest > from ? earliest.getTime() : from.getTime();
-  const observedTo = Math.min(to.getTime(), now.getTime());
-  return { table, from, to, seconds: Math.max(1, (observedTo - observedFrom) / 1000) };
+  return { table, from, to, seconds: await observedSeconds(pool, table, from, to, now) };
 }

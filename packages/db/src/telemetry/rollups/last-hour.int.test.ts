@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { MetricPointRecord } from "@trellis/otlp";
 import { createTestDatabase, type TestDatabase } from "@trellis/testkit";
+import { findServiceGraph } from "../queries/find-service-graph.ts";
 import { resolveRollupRange } from "../queries/rollup-range.ts";
 import { createTelemetryStore, type TelemetryStore } from "../telemetry-store.ts";
 
@@ -114,6 +115,20 @@ describe("red_last_hour", () => {
     const state = await windowAndMinutes();
     expect(state.window.map((r) => [r.destination_service, r.requests])).toEqual([["payments", 6]]);
     expect(state.window).toEqual(state.minutes);
+  });
+
+  it("gives the same graph as the minute rollups it sums, in both views", async () => {
+    await write(requests(NOW - 50 * MINUTE, 7), requests(NOW - 20 * MINUTE, 4), requests(NOW - MINUTE, 2, "payments"));
+    await store.tick();
+    const now = new Date(NOW);
+    for (const view of ["workload", "service"] as const) {
+      const fromWindow = await findServiceGraph({ pool: test.db.pool, windowSeconds: 3600, now, view });
+      await test.db.pool.query("UPDATE red_window_state SET from_minute = NULL"); // the graph falls back to red_1m
+      const fromMinutes = await findServiceGraph({ pool: test.db.pool, windowSeconds: 3600, now, view });
+      expect(fromWindow.edges.length).toBe(2);
+      expect(fromWindow).toEqual(fromMinutes);
+      await store.tick();
+    }
   });
 
   it("answers a graph range of the last hour ending now, and only that", async () => {
