@@ -20,7 +20,7 @@ export type BatcherOptions = {
 
 type Waiting = { batch: TelemetryBatch; items: number; resolve: () => void; reject: (error: unknown) => void };
 
-const DEFAULT_MAX_WRITE_ITEMS = 10_000;
+const DEFAULT_MAX_WRITE_ITEMS = 4_096;
 /** A full queue drains within a few writes, and a stopping ingest is soon replaced: one second is enough. */
 const RETRY_AFTER_SECONDS = 1;
 

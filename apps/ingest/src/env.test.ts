@@ -12,7 +12,7 @@ describe("readEnv", () => {
       TRELLIS_INGEST_TOKEN: undefined,
       TRELLIS_RETENTION_DAYS: 7,
       TRELLIS_INGEST_QUEUE_ITEMS: 100_000,
-      TRELLIS_INGEST_WRITERS: 2,
+      TRELLIS_INGEST_WRITERS: 4,
     });
   });
 
@@ -25,7 +25,7 @@ describe("readEnv", () => {
       TRELLIS_INGEST_TOKEN: "s3cret",
       TRELLIS_RETENTION_DAYS: "30",
       TRELLIS_INGEST_QUEUE_ITEMS: "5000",
-      TRELLIS_INGEST_WRITERS: "4",
+      TRELLIS_INGEST_WRITERS: "6",
     });
     expect(env).toMatchObject({
       TRELLIS_INGEST_PORT: 14318,
@@ -34,7 +34,7 @@ describe("readEnv", () => {
       TRELLIS_INGEST_TOKEN: "s3cret",
       TRELLIS_RETENTION_DAYS: 30,
       TRELLIS_INGEST_QUEUE_ITEMS: 5000,
-      TRELLIS_INGEST_WRITERS: 4,
+      TRELLIS_INGEST_WRITERS: 6,
     });
   });
 

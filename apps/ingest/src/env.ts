@@ -22,7 +22,7 @@ const envSchema = z.object({
   /** Spans + log records + metric points accepted and not yet committed; beyond it exports get 429 / UNAVAILABLE. */
   TRELLIS_INGEST_QUEUE_ITEMS: positiveInt(100_000),
   /** Concurrent store writes (each one Postgres connection and transaction). */
-  TRELLIS_INGEST_WRITERS: positiveInt(2),
+  TRELLIS_INGEST_WRITERS: positiveInt(4),
 });
 
 export type IngestEnv = z.infer<typeof envSchema>;
