@@ -4,7 +4,7 @@
 // distributions, and a week of traces of ten spans. Each query runs after a warm-up, timed one call at a time.
 // Run alone: node bench/ingest/queries.mjs [--spans N]   (DATABASE_URL's server, or an embedded Postgres)
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -224,6 +224,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const [{ connectDatabase, migrate }, { freshDatabase }] = await Promise.all([loadTs("../../packages/db/src/index.ts"), loadTs("../control-plane/environment.ts")]);
   const log = (line) => console.log(`[bench queries] ${line}`);
   const workDir = mkdtempSync(join(tmpdir(), "trellis-bench-queries-"));
+  chmodSync(workDir, 0o755); // as root, the embedded Postgres runs as `postgres` and must reach its data directory
   const cleanups = [() => rmSync(workDir, { recursive: true, force: true })];
   try {
     const db = await connectDatabase({ url: await freshDatabase(workDir, cleanups, log), source: "the benchmark database" });

@@ -59,17 +59,26 @@ export function mergeInto(into: number[], from: readonly (number | null)[] | nul
  * definitions use; the answer is the DDSketch estimate for the bucket holding that rank.
  */
 export function quantile(histogram: readonly number[], q: number): number | null {
-  let total = 0;
-  for (const c of histogram) total += c;
-  if (total <= 0) return null;
-  const rank = Math.max(0, Math.min(1, q)) * (total - 1);
-  let seen = 0;
-  for (let i = 0; i < histogram.length; i++) {
-    seen += histogram[i] ?? 0;
-    if (seen > rank) return estimate(i);
-  }
-  return estimate(histogram.length - 1);
+  return quantiles(histogram, [q])[0] ?? null;
 }
+
+/** Several quantiles (ascending) in one pass over the histogram: what the graph asks of every node and edge. */
+export function quantiles(histogram: readonly number[], qs: readonly number[]): (number | null)[] {
+  let total = 0;
+  for (let i = 0; i < histogram.length; i++) total += histogram[i] ?? 0;
+  if (total <= 0) return qs.map(() => null);
+  const answers: (number | null)[] = [];
+  let seen = 0;
+  let i = 0;
+  for (const q of qs) {
+    const rank = Math.max(0, Math.min(1, q)) * (total - 1);
+    while (i < histogram.length - 1 && seen + (histogram[i] ?? 0) <= rank) seen += histogram[i++] ?? 0;
+    answers.push(ESTIMATES[i] ?? null);
+  }
+  return answers;
+}
+
+const ESTIMATES = Array.from({ length: BUCKET_COUNT }, (_, i) => estimate(i));
 
 function estimate(i: number): number {
   if (i === 0) return upperBound(0);

@@ -2,7 +2,7 @@
 // the service graph and the services table are both built from. The service view groups by namespace and service
 // on each side; the workload view also by version, so a canary is its own node.
 import type pg from "pg";
-import { addTotals, emptyTotals, queryTotals, readTotals, TOTALS_SQL, type RedTotals, type TotalsRow } from "./red-totals.ts";
+import { addTotals, queryTotals, readTotals, TOTALS_SQL, type RedTotals, type TotalsRow } from "./red-totals.ts";
 import type { RollupRange } from "./rollup-range.ts";
 
 export type GraphView = "service" | "workload";
@@ -81,8 +81,11 @@ async function readLastHour(pool: pg.Pool, view: GraphView, namespace: string | 
     const source = { namespace: row.source_namespace, service: row.source_service, version: version(row.source_version) };
     const destination = { namespace: row.destination_namespace, service: row.destination_service, version: version(row.destination_version) };
     const key = [source.namespace, source.service, source.version, destination.namespace, destination.service, destination.version].join("\u0000");
-    let edge = edges.get(key);
-    if (!edge) edges.set(key, (edge = { source, destination, protocols: [], totals: emptyTotals() }));
+    const edge = edges.get(key);
+    if (!edge) {
+      edges.set(key, { source, destination, protocols: [row.protocol], totals: readTotals(row) });
+      continue;
+    }
     if (!edge.protocols.includes(row.protocol)) edge.protocols.push(row.protocol);
     addTotals(edge.totals, readTotals(row));
   }
