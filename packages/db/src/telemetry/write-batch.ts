@@ -29,11 +29,12 @@ const FUTURE_LIMIT_MS = 86_400_000;
 
 export async function writeBatch(ctx: WriteContext, input: TelemetryBatch): Promise<WriteResult> {
   const { batch, outOfRange } = splitByStoredRange(input, ctx.now, ctx.retentionDays);
-  const days = new Set([...spanDays(batch.spans), ...logDays(batch.logs), ...metricDays(batch.metricPoints), dayOf(ctx.now)]);
-  await ctx.partitions.ensure("spans", spanDays(batch.spans));
-  await ctx.partitions.ensure("traces", spanDays(batch.spans));
-  await ctx.partitions.ensure("log_records", logDays(batch.logs));
-  await ctx.partitions.ensure("metric_points", metricDays(batch.metricPoints));
+  const [ofSpans, ofLogs, ofPoints] = [spanDays(batch.spans), logDays(batch.logs), metricDays(batch.metricPoints)];
+  const days = new Set([...ofSpans, ...ofLogs, ...ofPoints, dayOf(ctx.now)]);
+  await ctx.partitions.ensure("spans", ofSpans);
+  await ctx.partitions.ensure("traces", ofSpans);
+  await ctx.partitions.ensure("log_records", ofLogs);
+  await ctx.partitions.ensure("metric_points", ofPoints);
   // Rollup rows are stamped with the data's own times; pending span edges can only be from the days seen so far.
   await ctx.partitions.ensure("red_10s", days);
   await ctx.partitions.ensure("red_1m", days);

@@ -1,17 +1,16 @@
 // Adding up RED rollup rows: the SQL that sums a group's requests, errors, mTLS requests and its 128 histogram
-// buckets element by element (one sum per bucket, generated here — about ten times faster than unnest + group by),
+// buckets element by element (one sum per bucket — about ten times faster than unnest + group by),
 // and the JS side that reads those sums back, merges them further, and turns them into rates and percentiles.
 import type pg from "pg";
-import { BUCKET_COUNT, emptyHistogram, mergeInto, quantiles } from "../latency-histogram.ts";
-
-const HISTOGRAM_SUMS = Array.from({ length: BUCKET_COUNT }, (_, i) => `sum(duration_histogram[${i + 1}])`).join(", ");
+import { emptyHistogram, mergeInto, quantiles } from "../latency-histogram.ts";
+import { HISTOGRAM_SUMS_SQL } from "../rollups/red-contribution.ts";
 
 /**
  * Select-list of the sums; the group's rows must come from a red_10s or red_1m table. The histogram comes back as
  * comma-separated integers (a bucket no row has is 0): a quarter cheaper to format and parse than a float8[].
  */
 export const TOTALS_SQL = `sum(requests)::float8 AS requests, sum(errors)::float8 AS errors,
-  sum(mtls_requests)::float8 AS mtls_requests, array_to_string(ARRAY[${HISTOGRAM_SUMS}], ',', '0') AS histogram`;
+  sum(mtls_requests)::float8 AS mtls_requests, array_to_string(ARRAY[${HISTOGRAM_SUMS_SQL}], ',', '0') AS histogram`;
 
 /**
  * Runs a query that sums rollup rows. Such a query costs enough for Postgres to JIT-compile its 128 sums, which

@@ -7,16 +7,14 @@
 // state row FOR SHARE; the slider takes it FOR UPDATE, so it subtracts a minute only once every write touching
 // that minute has committed, and a writer arriving after the slide sees the new start and leaves that minute out.
 import type pg from "pg";
-import { BUCKET_COUNT } from "../latency-histogram.ts";
 import { toColumns } from "../sql-values.ts";
-import { toRollupRows, type RedContribution } from "./red-contribution.ts";
+import { HISTOGRAM_SUMS_SQL, toRollupRows, type RedContribution } from "./red-contribution.ts";
 
 const WINDOW_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 const KEYS = "source_namespace, source_service, source_version, destination_namespace, destination_service, destination_version, protocol";
-const HISTOGRAM_SUMS = Array.from({ length: BUCKET_COUNT }, (_, i) => `sum(duration_histogram[${i + 1}])`).join(", ");
 const MINUTE_TOTALS = `SELECT ${KEYS}, sum(requests) AS requests, sum(errors) AS errors, sum(mtls_requests) AS mtls_requests,
-       sum(duration_sum_ms) AS duration_sum_ms, ARRAY[${HISTOGRAM_SUMS}]::int4[] AS duration_histogram
+       sum(duration_sum_ms) AS duration_sum_ms, ARRAY[${HISTOGRAM_SUMS_SQL}]::int4[] AS duration_histogram
   FROM red_1m WHERE bucket >= $1 AND bucket < $2 GROUP BY ${KEYS}`;
 const ADD = (a: string, b: string) =>
   `ARRAY(SELECT coalesce(x, 0) + coalesce(y, 0) FROM unnest(${a}, ${b}) WITH ORDINALITY AS h(x, y, i) ORDER BY i)`;

@@ -46,6 +46,9 @@ export type RollupRow = EdgeKey & {
   histogram: number[];
 };
 
+/** SQL summing a group's rollup histograms element by element: one sum per bucket (Postgres has no array sum). */
+export const HISTOGRAM_SUMS_SQL = Array.from({ length: BUCKET_COUNT }, (_, i) => `sum(duration_histogram[${i + 1}])`).join(", ");
+
 export function responseClassOf(code: number | null | undefined): string {
   if (!code || code < 100 || code > 599) return "0";
   return `${Math.floor(code / 100)}xx`;
