@@ -19,42 +19,8 @@ export function spansCopyText(spans: readonly SpanRecord[]): string {
   return text;
 }
 
-/** The traces table's columns, in the order tracesCopyText writes them. */
-export const TRACE_COPY_COLUMNS = "trace_id, day, start_time, end_time, span_count, error_count, root_service, root_name, services, operations";
-
-export type TraceSummary = {
-  traceId: string;
-  /** UTC day number (ms / 86,400,000). */
-  day: number;
-  start: bigint;
-  end: bigint;
-  spans: number;
-  errors: number;
-  rootService: string | null;
-  rootName: string | null;
-  services: Set<string>;
-  operations: Set<string>;
-};
-
-export function tracesCopyText(traces: readonly TraceSummary[]): string {
-  let text = "";
-  for (const t of traces) {
-    text +=
-      `${t.traceId}\t${dayText(t.day)}\t${microsIso(t.start)}\t${microsIso(t.end)}\t${t.spans}\t${t.errors}\t` +
-      `${field(t.rootService)}\t${field(t.rootName)}\t${field(arrayLiteral(t.services))}\t${field(arrayLiteral(t.operations))}\n`;
-  }
-  return text;
-}
-
 export function dayText(day: number): string {
   return new Date(day * 86_400_000).toISOString().slice(0, 10);
-}
-
-/** A Postgres array literal with every element quoted (so commas, braces and spaces inside need no thought). */
-function arrayLiteral(items: Iterable<string>): string {
-  const quoted: string[] = [];
-  for (const item of items) quoted.push(`"${item.replace(/[\\"]/g, "\\$&")}"`);
-  return `{${quoted.join(",")}}`;
 }
 
 const SPECIAL = /[\\\t\n\r]/;

@@ -5,19 +5,16 @@
 // The common case — none of the spans is stored yet — is one COPY (several times faster than INSERT … SELECT, which
 // goes row by row). When COPY meets a span already stored (a batch resent after a lost answer), it fails as a
 // whole; the batch then goes in with INSERT … ON CONFLICT DO NOTHING, which tells which spans were new. Trace
-// summaries likewise: those of traces not seen yet are COPYed, those of known traces updated.
+// summaries are upserted: a trace's spans come from many services, in many batches.
 import { once } from "node:events";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { StatusCode, type SpanRecord } from "@trellis/otlp";
 import { dayOf } from "./partitions.ts";
-import { SPAN_COPY_COLUMNS, TRACE_COPY_COLUMNS, dayText, spansCopyText, tracesCopyText, type TraceSummary } from "./copy-text.ts";
+import { SPAN_COPY_COLUMNS, dayText, spansCopyText } from "./copy-text.ts";
 import { compare, microsToTimestamp, nanosToMicros, toColumns, toJson } from "./sql-values.ts";
 
 const COPY_SPANS = `COPY spans (${SPAN_COPY_COLUMNS}) FROM STDIN`;
-const COPY_TRACES = `COPY traces (${TRACE_COPY_COLUMNS}) FROM STDIN`;
-const KNOWN_TRACES = `SELECT t.trace_id, to_char(t.day, 'YYYY-MM-DD') AS day FROM traces t
-  JOIN unnest($1::text[], $2::date[]) AS u(trace_id, day) ON t.trace_id = u.trace_id AND t.day = u.day`;
 const UNIQUE_VIOLATION = "23505";
 
 const INSERT_SPANS = `INSERT INTO spans (${SPAN_COPY_COLUMNS})
@@ -27,6 +24,20 @@ SELECT t, s, p, svc, ns, ver, scope, name, kind, ${microsToTimestamp("start_us")
        AS u(t, s, p, svc, ns, ver, scope, name, kind, start_us, dur, st, msg, http, attrs, res, ev, links)
 ON CONFLICT (trace_id, span_id, start_time) DO NOTHING
 RETURNING trace_id, span_id`;
+
+type TraceSummary = {
+  traceId: string;
+  /** UTC day number (ms / 86,400,000). */
+  day: number;
+  start: bigint;
+  end: bigint;
+  spans: number;
+  errors: number;
+  rootService: string | null;
+  rootName: string | null;
+  services: Set<string>;
+  operations: Set<string>;
+};
 
 /** Separators inside the text that carries a row's arrays (names are cleaned of control characters by decoding). */
 const LIST = "\u001e";
@@ -47,25 +58,20 @@ ON CONFLICT (trace_id, day) DO UPDATE SET
   services = ARRAY(SELECT DISTINCT unnest(traces.services || excluded.services)),
   operations = ARRAY(SELECT DISTINCT unnest(traces.operations || excluded.operations))`;
 
-/** Stores spans and updates their traces; returns the spans that were new. */
+/**
+ * Stores spans and updates their traces; returns the spans that were new. It must be the first statement of the
+ * caller's transaction: a COPY that meets a stored span rolls back the transaction (nothing else is in it yet) and
+ * begins it again for the INSERT — cheaper than guarding every COPY with a savepoint for the rare resent batch.
+ */
 export async function writeSpans(client: pg.PoolClient, spans: readonly SpanRecord[]): Promise<SpanRecord[]> {
   if (spans.length === 0) return [];
   // One order for every writer, so two concurrent batches lock rows in the same order and cannot deadlock.
   const sorted = uniqueSpans(spans).sort((a, b) => compare(a.traceId, b.traceId) || compare(a.spanId, b.spanId));
   const fresh = (await copyAll(client, COPY_SPANS, spansCopyText(sorted))) ? sorted : await insertNew(client, sorted);
   if (fresh.length === 0) return [];
-  await writeTraces(client, summarise(fresh));
+  // Traces upsert by primary key: probing which are known first cost more than the upsert saves over COPY.
+  await client.query(UPSERT_TRACES, toColumns(summarise(fresh), 10, traceRow));
   return fresh;
-}
-
-async function writeTraces(client: pg.PoolClient, traces: TraceSummary[]): Promise<void> {
-  const { rows } = await client.query<{ trace_id: string; day: string }>(KNOWN_TRACES, [traces.map((t) => t.traceId), traces.map((t) => dayText(t.day))]);
-  const known = new Set(rows.map((row) => `${row.trace_id}:${row.day}`));
-  const unseen = traces.filter((t) => !known.has(`${t.traceId}:${dayText(t.day)}`));
-  // A concurrent writer may have stored one of the unseen traces since: then everything goes through the upsert.
-  const copied = unseen.length > 0 && (await copyAll(client, COPY_TRACES, tracesCopyText(unseen)));
-  const rest = copied ? traces.filter((t) => known.has(`${t.traceId}:${dayText(t.day)}`)) : traces;
-  if (rest.length > 0) await client.query(UPSERT_TRACES, toColumns(rest, 10, traceRow));
 }
 
 /** A span listed twice in one batch is one span. */
@@ -75,18 +81,17 @@ function uniqueSpans(spans: readonly SpanRecord[]): SpanRecord[] {
   return [...byKey.values()];
 }
 
-/** COPY, inside a savepoint; false when a row was already stored (nothing of this COPY is kept then). */
+/** COPY; false when a row was already stored, after rolling back and beginning the transaction again. */
 async function copyAll(client: pg.PoolClient, copy: string, text: string): Promise<boolean> {
-  await client.query("SAVEPOINT copy_rows");
   try {
     const stream = client.query(copyFrom(copy));
     stream.end(text);
     await once(stream, "finish");
-    await client.query("RELEASE SAVEPOINT copy_rows");
     return true;
   } catch (error) {
     if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-    await client.query("ROLLBACK TO SAVEPOINT copy_rows");
+    await client.query("ROLLBACK");
+    await client.query("BEGIN");
     return false;
   }
 }
