@@ -47,7 +47,9 @@ try {
     throw new Error("building ingest failed (output above)");
   }
   const [port, grpcPort] = [await findFreePort(), await findFreePort()];
-  const ingest = startChild("ingest", process.execPath, [join(repoRoot, "apps/ingest/dist/main.js")], {
+  // TRELLIS_BENCH_INGEST_NODE_FLAGS: extra node flags for ingest, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeFlags = (process.env.TRELLIS_BENCH_INGEST_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const ingest = startChild("ingest", process.execPath, [...nodeFlags, join(repoRoot, "apps/ingest/dist/main.js")], {
     cpu: 1,
     logFile: join(workDir, "ingest.log"),
     env: { DATABASE_URL: databaseUrl, TRELLIS_INGEST_PORT: String(port), TRELLIS_INGEST_GRPC_PORT: String(grpcPort) },
