@@ -130,7 +130,7 @@ describe("findServiceGraph", () => {
     expect(graph.nodes.some((n) => n.service === "retired-service")).toBe(true);
   });
 
-  it("reads the 10 s rollups up to 15 minutes and the 1 min rollups beyond", async () => {
+  it("reads the 10 s rollups up to 5 minutes and the 1 min rollups beyond", async () => {
     const later = new Date(now.getTime() + 2 * 3_600_000);
     await insertRedRows(test.db.pool, [
       { at: at(60_000, later), source: { service: "probe-10s" }, destination: { service: "probe-target" }, requests: 1, tables: ["red_10s"] },
@@ -138,8 +138,8 @@ describe("findServiceGraph", () => {
     ]);
     const callers = async (windowSeconds: number) =>
       (await findServiceGraph({ pool: test.db.pool, windowSeconds, now: later })).edges.map((e) => e.source.split(".")[0]);
-    expect(await callers(900)).toEqual(["probe-10s"]);
-    expect(await callers(901)).toEqual(["probe-1m"]);
+    expect(await callers(300)).toEqual(["probe-10s"]);
+    expect(await callers(301)).toEqual(["probe-1m"]);
   });
 
   it("reads whole buckets for a window off the bucket bounds and divides by the time they cover", async () => {
