@@ -203,7 +203,7 @@ function report(r: Results, goals: Record<string, boolean | null>): string {
 | topology.graph, 1 h, 1,000 services / 5,000 edges, p95 | ≤ ${GOALS.graphP95Ms} ms | ${q ? `${q.graphP95} ms (p50 ${q.graphP50})` : "not run (--skip-queries)"} | ${mark(goals.graph)} |
 | traces.get with 10M spans stored, p95 | ≤ ${GOALS.traceGetP95Ms} ms | ${q ? `${q.traceGetP95} ms (p50 ${q.traceGetP50})` : "not run"} | ${mark(goals.traceGet)} |
 
-${q ? `topology.graph over the last hour reads red_last_hour (one row per edge, slid every second by ingest); over an hour that does not end now (an hour ending 5 minutes ago) it reads the minute rollups: p95 ${q.pastHourGraphP95} ms (p50 ${q.pastHourGraphP50}).` : ""}
+${q ? `topology.graph over the last hour reads red_last_hour (one row per edge, slid every second by ingest); over an hour that does not end now (an hour ending 5 minutes ago) it reads the minute rollups: p95 ${q.pastHourGraphP95} ms (p50 ${q.pastHourGraphP50}). The last 15 minutes (minute rollups, 16 rows per edge): p95 ${q.quarterGraphP95} ms (p50 ${q.quarterGraphP50}).` : ""}
 
 Every span acknowledged was stored exactly once: ${r.storedExactlyOnce.acked.toLocaleString("en")} acknowledged, ${r.storedExactlyOnce.stored.toLocaleString("en")} rows.
 

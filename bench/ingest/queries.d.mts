@@ -7,6 +7,8 @@ export function benchQueries(options: { pool: pg.Pool; log: (line: string) => vo
   traceGetP95: number;
   pastHourGraphP50: number;
   pastHourGraphP95: number;
+  quarterGraphP50: number;
+  quarterGraphP95: number;
   seedSeconds: number;
   seedSpansSeconds: number;
 }>;
