@@ -1,16 +1,16 @@
 // A small real mesh in one process: a control plane on a real Postgres, sidecars and a gateway started with
 // startSidecar, plain http.createServer apps behind them, and a tiny OTLP/HTTP receiver. Requests go
-// app → outbound listener → peer inbound → app exactly as in production; spans are read back in memory and
-// checked to arrive as OTLP protobuf.
+// app → outbound listener → peer inbound → app exactly as in production; spans are read back in memory (the
+// onSpanEnd hook) and checked to arrive as OTLP protobuf.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startControlPlane, type ControlPlane } from "@trellis/control-plane";
+import { decodeTraceRequest, type SpanRecord } from "@trellis/otlp";
 import { createTestDatabase, type TestDatabase } from "@trellis/testkit";
 import type { SidecarModeOptions } from "./options.ts";
 import { startSidecar, type Sidecar } from "./sidecar.ts";
+import type { FinishedSpan } from "./telemetry/index.ts";
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -42,15 +42,18 @@ async function startApp(name: string): Promise<App> {
   };
 }
 
-type OtlpReceiver = { url: string; requests: Array<{ path: string; contentType: string; bytes: number }>; close: () => Promise<void> };
+type OtlpReceiver = { url: string; requests: Array<{ path: string; contentType: string; bytes: number }>; spans: SpanRecord[]; close: () => Promise<void> };
 
 async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const requests: OtlpReceiver["requests"] = [];
+  const spans: SpanRecord[] = [];
   const server = http.createServer((req, res) => {
-    let bytes = 0;
-    req.on("data", (chunk: Buffer) => (bytes += chunk.length));
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      requests.push({ path: req.url ?? "", contentType: String(req.headers["content-type"]), bytes });
+      const body = Buffer.concat(chunks);
+      requests.push({ path: req.url ?? "", contentType: String(req.headers["content-type"]), bytes: body.length });
+      if (req.url === "/v1/traces") spans.push(...decodeTraceRequest(new Uint8Array(body), "protobuf").spans);
       res.writeHead(200, { "content-type": "application/x-protobuf" });
       res.end();
     });
@@ -59,6 +62,7 @@ async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    spans,
     close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
 }
@@ -108,8 +112,6 @@ function parseTraceparent(value: unknown): { traceId: string; parentId: string }
   return { traceId: match[1] ?? "", parentId: match[2] ?? "" };
 }
 
-const spanId = (span: ReadableSpan) => span.spanContext().spanId;
-const parentId = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 
 let testDb: TestDatabase;
 let controlPlane: ControlPlane;
@@ -121,10 +123,10 @@ let frontendApp: App;
 let catalogApp: App;
 let frontend: Sidecar;
 let catalog: Sidecar;
-const frontendSpans = new InMemorySpanExporter();
-const catalogSpans = new InMemorySpanExporter();
+const frontendSpans: FinishedSpan[] = [];
+const catalogSpans: FinishedSpan[] = [];
 
-async function sidecar(options: Omit<SidecarModeOptions, "mode" | "namespace" | "adminPort" | "inboundPort" | "controlPlaneUrl" | "otlpEndpoint" | "log"> & { controlPlaneUrl?: string }, spans?: InMemorySpanExporter): Promise<Sidecar> {
+async function sidecar(options: Omit<SidecarModeOptions, "mode" | "namespace" | "adminPort" | "inboundPort" | "controlPlaneUrl" | "otlpEndpoint" | "log"> & { controlPlaneUrl?: string }, spans?: FinishedSpan[]): Promise<Sidecar> {
   const started = await startSidecar({
     mode: "sidecar",
     namespace: "default",
@@ -133,7 +135,7 @@ async function sidecar(options: Omit<SidecarModeOptions, "mode" | "namespace" | 
     controlPlaneUrl,
     otlpEndpoint: otlp.url,
     log: quiet,
-    spanProcessors: spans ? [new SimpleSpanProcessor({ exporter: spans })] : [],
+    onSpanEnd: spans ? (span) => spans.push(span) : undefined,
     ...options,
   });
   running.push(started);
@@ -212,24 +214,26 @@ describe("mesh data path", () => {
     const seen = parseTraceparent(catalogApp.seen.at(-1)?.headers.traceparent);
     expect(seen.traceId).toBe(traceId);
 
-    const client = await waitFor("A's client span", () => frontendSpans.getFinishedSpans().find((s) => s.spanContext().traceId === traceId), (s) => s !== undefined);
-    const server = await waitFor("B's server span", () => catalogSpans.getFinishedSpans().find((s) => s.spanContext().traceId === traceId), (s) => s !== undefined);
+    const client = await waitFor("A's client span", () => frontendSpans.find((s) => s.traceId === traceId), (s) => s !== undefined);
+    const server = await waitFor("B's server span", () => catalogSpans.find((s) => s.traceId === traceId), (s) => s !== undefined);
     if (!client || !server) return;
-    expect(parentId(client)).toBe(appSpanId);
-    expect(client.kind).toBe(SpanKind.CLIENT);
+    expect(client.parentSpanId).toBe(appSpanId);
+    expect(client.kind).toBe("client");
     expect(client.attributes).toMatchObject({ "http.request.method": "GET", "url.path": "/traced", "http.response.status_code": 200, "trellis.upstream_service": "catalog-service", "server.address": "127.0.0.1" });
-    expect(parentId(server)).toBe(spanId(client));
-    expect(server.kind).toBe(SpanKind.SERVER);
-    expect(server.resource.attributes).toMatchObject({ "service.name": "catalog-service", "service.namespace": "default", "service.version": "v1", "service.instance.id": "catalog-v1-0" });
-    expect(seen.parentId).toBe(spanId(server));
+    expect(server.parentSpanId).toBe(client.spanId);
+    expect(server.kind).toBe("server");
+    expect(seen.parentId).toBe(server.spanId);
+    // The exported span carries the sidecar's identity as its resource.
+    const exported = await waitFor("B's server span over OTLP", () => otlp.spans.find((s) => s.spanId === server.spanId), (s) => s !== undefined);
+    expect(exported?.resourceAttributes).toMatchObject({ "service.name": "catalog-service", "service.namespace": "default", "service.version": "v1", "service.instance.id": "catalog-v1-0" });
   });
 
   it("starts a new trace when the app sends none", async () => {
     const before = catalogApp.seen.length;
     await request(frontend.ports.upstreams["catalog-service"] ?? 0, { path: "/untraced" });
     const seen = parseTraceparent(catalogApp.seen[before]?.headers.traceparent);
-    const client = await waitFor("the client span", () => frontendSpans.getFinishedSpans().find((s) => s.spanContext().traceId === seen.traceId), (s) => s !== undefined);
-    expect(client && parentId(client)).toBeUndefined();
+    const client = await waitFor("the client span", () => frontendSpans.find((s) => s.traceId === seen.traceId), (s) => s !== undefined);
+    expect(client?.parentSpanId).toBeNull();
   });
 
   it("exports spans as OTLP protobuf to /v1/traces", async () => {
@@ -243,9 +247,9 @@ describe("mesh data path", () => {
     expect(response.status).toBe(503);
     expect(response.headers["x-trellis-response-flags"]).toBe("UH");
     expect(response.body).toContain('cluster "order-service" has no endpoints');
-    const span = await waitFor("the UH span", () => frontendSpans.getFinishedSpans().find((s) => s.attributes["url.path"] === "/orders"), (s) => s !== undefined);
+    const span = await waitFor("the UH span", () => frontendSpans.find((s) => s.attributes["url.path"] === "/orders"), (s) => s !== undefined);
     expect(span?.attributes["trellis.response_flags"]).toBe("UH");
-    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span?.statusCode).toBe(2); // ERROR
   });
 
   it("answers 503 UF when the app behind a sidecar is down", async () => {
@@ -322,7 +326,7 @@ describe("registration and config versions", () => {
 
 describe("gateway", () => {
   it("routes every request to its target service with a server span and a child client span", async () => {
-    const gatewaySpans = new InMemorySpanExporter();
+    const gatewaySpans: FinishedSpan[] = [];
     const gateway = await startSidecar({
       mode: "gateway",
       service: "ingress",
@@ -336,7 +340,7 @@ describe("gateway", () => {
       controlPlaneUrl,
       otlpEndpoint: otlp.url,
       log: quiet,
-      spanProcessors: [new SimpleSpanProcessor({ exporter: gatewaySpans })],
+      onSpanEnd: (span) => gatewaySpans.push(span),
     });
     running.push(gateway);
     await waitFor("the gateway's config", () => configDump(gateway), (dump) => endpointsOf(dump, "frontend").includes("frontend-v1-0"));
@@ -344,11 +348,11 @@ describe("gateway", () => {
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toMatchObject({ app: "frontend" });
 
-    const spans = await waitFor("gateway spans", () => gatewaySpans.getFinishedSpans(), (list) => list.length >= 2);
-    const server = spans.find((s) => s.kind === SpanKind.SERVER);
-    const client = spans.find((s) => s.kind === SpanKind.CLIENT);
+    const spans = await waitFor("gateway spans", () => gatewaySpans, (list) => list.length >= 2);
+    const server = spans.find((s) => s.kind === "server");
+    const client = spans.find((s) => s.kind === "client");
     expect(server?.attributes).toMatchObject({ "url.path": "/shop", "http.response.status_code": 200 });
-    expect(client && parentId(client)).toBe(server && spanId(server));
+    expect(client?.parentSpanId).toBe(server?.spanId);
     expect(client?.attributes["trellis.upstream_service"]).toBe("frontend");
     // The gateway itself is no endpoint: frontend's callers never see it in a cluster.
     expect(endpointsOf(await configDump(frontend), "catalog-service")).not.toContain("ingress-0");

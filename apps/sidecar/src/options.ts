@@ -1,6 +1,5 @@
 // What startSidecar needs, whether it comes from TRELLIS_* variables (env.ts), the CLI, or a test.
-import type { SpanProcessor } from "@opentelemetry/sdk-trace";
-import type { TelemetrySettings } from "./telemetry/index.ts";
+import type { FinishedSpan, TelemetrySettings } from "./telemetry/index.ts";
 import type { Upstream } from "./upstreams.ts";
 
 type CommonOptions = {
@@ -16,8 +15,8 @@ type CommonOptions = {
   otlpEndpoint: string;
   /** Join token for the mesh CA (src/identity); without one the sidecar runs without a certificate. */
   joinToken?: string;
-  /** Extra span processors next to the OTLP exporter (tests read spans back with an in-memory exporter). */
-  spanProcessors?: SpanProcessor[];
+  /** Sees every sampled span as it ends, next to the OTLP export (tests read spans back through it). */
+  onSpanEnd?: (span: FinishedSpan) => void;
   /** Trace sampling, metrics export interval, access log on/off (TRELLIS_TRACE_SAMPLING, _METRICS_EXPORT_INTERVAL, _ACCESS_LOG). */
   telemetry?: TelemetrySettings;
   /** On stop, how long in-flight requests get before their connections are cut (default 5 s). */

@@ -48,7 +48,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const telemetry = createTelemetry({
     identity: { service: options.service, namespace: options.namespace, version: options.version, workload: options.workload },
     otlpEndpoint: options.otlpEndpoint,
-    spanProcessors: options.spanProcessors,
+    onSpanEnd: options.onSpanEnd,
     settings: options.telemetry,
   });
   const store = createConfigStore({ service: options.service });

@@ -7,11 +7,11 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startControlPlane, type ControlPlane } from "@trellis/control-plane";
 import { createTestDatabase, type TestDatabase } from "@trellis/testkit";
 import { startSidecar, type Sidecar } from "./sidecar.ts";
+import type { FinishedSpan } from "./telemetry/index.ts";
 
 const seedYaml = readFileSync(resolve(import.meta.dirname, "../../demo/policies/seed-policies.yaml"), "utf8");
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
@@ -104,7 +104,7 @@ let controlPlane: ControlPlane;
 const servers: Server[] = [];
 const sidecars: Sidecar[] = [];
 let frontend: Sidecar;
-const frontendSpans = new InMemorySpanExporter();
+const frontendSpans: FinishedSpan[] = [];
 
 const outbound = () => frontend.ports.upstreams["order-service"] ?? 0;
 const configDump = () => fetch(`http://127.0.0.1:${frontend.ports.admin}/config_dump`).then((r) => r.json() as Promise<ConfigDump>);
@@ -124,7 +124,7 @@ async function applyPolicies(yaml: string): Promise<ApplyReply> {
 }
 
 /** The frontend's client spans for requests to `path` (its outbound listener's spans). */
-const spansFor = (path: string): ReadableSpan[] => frontendSpans.getFinishedSpans().filter((s) => s.attributes["url.path"] === path);
+const spansFor = (path: string): FinishedSpan[] => frontendSpans.filter((s) => s.attributes["url.path"] === path);
 
 function orderService({ name, split, extra = "" }: { name?: string; split: [number, number]; extra?: string }): string {
   return `apiVersion: networking.istio.io/v1beta1
@@ -171,7 +171,7 @@ beforeAll(async () => {
     appPort: frontendApp.port,
     upstreams: [{ service: "order-service", port: 0 }],
     joinToken: await mintToken("frontend"),
-    spanProcessors: [new SimpleSpanProcessor({ exporter: frontendSpans })],
+    onSpanEnd: (span) => frontendSpans.push(span),
   });
   sidecars.push(frontend);
   for (const [version, app] of [["v1", v1App], ["v2", v2App]] as const) {

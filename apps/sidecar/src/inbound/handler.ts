@@ -8,7 +8,7 @@ import { forwardRequest, sendLocalReply } from "../proxy/forward.ts";
 import { toUpstreamHeaders } from "../proxy/headers.ts";
 import { hostOf, pathOf } from "../proxy/request-info.ts";
 import type { ResponseFlag } from "../response-flags.ts";
-import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
+import type { Telemetry } from "../telemetry/index.ts";
 import type { RequestRecord, WorkloadLabels } from "../telemetry/records.ts";
 import { peerOf, type Peer } from "../transport/peer.ts";
 import { createPeerMetadataDecoder, PEER_METADATA_HEADER } from "../transport/peer-metadata.ts";
@@ -84,7 +84,7 @@ export function createInboundHandler({ appPort, telemetry, agent, currentSnapsho
         mtls: peer.mtls,
         xForwardedFor: firstHeader(req.headers["x-forwarded-for"]),
         responseCodeDetails: flag === "RBAC" ? "rbac_access_denied_matched_policy" : forwarded && flag === null ? "via_upstream" : null,
-        spanContext: span.spanContext(),
+        spanContext: span,
       };
       telemetry.recordRequest(record);
       telemetry.endHttpSpan(span, { status, flag, record });
@@ -94,7 +94,7 @@ export function createInboundHandler({ appPort, telemetry, agent, currentSnapsho
     if (policies !== undefined && policies.length > 0) {
       const denied = authorize(policies, { principal: peer.principal, namespace: peer.identity?.namespace ?? null, path, method });
       if (denied !== null) {
-        span.setAttribute("trellis.rbac_denied", denied);
+        span.rbacDenied = denied;
         sendLocalReply(res, RBAC_DENIED);
         res.once("close", () => finish(res.headersSent ? res.statusCode : null, "RBAC", false, firstHeader(req.headers["x-request-id"])));
         return;
@@ -116,7 +116,7 @@ export function createInboundHandler({ appPort, telemetry, agent, currentSnapsho
     const requestId = typeof headers["x-request-id"] === "string" ? headers["x-request-id"] : null;
     // The app sees this SERVER span as its parent (as behind Envoy), so calls it makes while handling the request,
     // when it copies traceparent onto them, nest under this hop in the trace.
-    telemetry.inject(contextWithSpan(parent, span), headers);
+    telemetry.inject(span, headers);
     void forwardRequest({ req, res, target, headers, agent, describeTarget, bytes: x }).then((end) => finish(end.status, end.flag, true, requestId));
   };
 }

@@ -3,11 +3,10 @@
 // again on a fresh pick (another endpoint when there is one), after a jittered backoff, all within the route
 // timeout. Circuit breakers answer overflow at once (503 UO); outlier detection hears every attempt's result.
 import type http from "node:http";
-import { trace, type Context, type Span } from "@opentelemetry/api";
 import { RESPONSE_FLAGS_HEADER, localReply, type LocalReply, type ResponseFlag } from "../response-flags.ts";
 import { toDownstreamHeaders } from "../proxy/headers.ts";
 import { relayBody } from "../proxy/relay.ts";
-import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
+import type { HttpSpan, Telemetry, TraceContext } from "../telemetry/index.ts";
 import { sendAttempt, type AttemptResult } from "./attempt.ts";
 import { createBodyReplay, type BodyReplay } from "./body-replay.ts";
 import { DEFAULT_MAX_PENDING, type ClusterState, type Resilience } from "./cluster-state.ts";
@@ -29,10 +28,10 @@ export type OutboundRun = {
   path: string;
   route: CompiledRoute;
   cluster: CompiledCluster;
-  /** The request's first CLIENT span (the first attempt's); the handler ends it unless a retry already did. */
-  firstSpan: Span;
-  firstSpanEnded: boolean;
-  parent: Context;
+  /** The request's first CLIENT span (the first attempt's); a retry ends it, else the handler does. */
+  firstSpan: HttpSpan;
+  /** What the CLIENT spans hang under; null when the caller sent no trace. */
+  parent: TraceContext | null;
   attempts: number;
   endpoint: CompiledEndpoint | null;
   /** Envoy response flags in the order they arose, e.g. ["UF", "URX"]. */
@@ -92,11 +91,10 @@ export async function forwardWithRetries(deps: ExchangeDeps, run: OutboundRun): 
     let retrying = false;
     let result: AttemptResult | null = null;
     let span = run.firstSpan;
-    /** Whether `span` (a retry's) is still open; the first span's state is run.firstSpanEnded. */
-    let retrySpanOpen = false;
     const endFinal = (status: number | null) => {
       if (run.endpoint !== null) balancer.release(run.endpoint);
-      if (retrySpanOpen) endSpan(telemetry, run, span, status, run.flags[0] ?? null);
+      // The first attempt's span is the handler's to end (with the request's record); a retry's ends here.
+      if (span !== run.firstSpan) telemetry.endHttpSpan(span, { status, flag: run.flags[0] ?? null });
       return status;
     };
     for (let attempt = 0; ; attempt += 1) {
@@ -128,13 +126,10 @@ export async function forwardWithRetries(deps: ExchangeDeps, run: OutboundRun): 
       run.endpoint = endpoint;
       run.attempts = attempt + 1;
       run.mtls = state.pool.secure();
-      if (attempt > 0) {
-        span = telemetry.startHttpSpan({ kind: "client", method: run.method, path: run.path, serverAddress: deps.upstream, upstreamService: deps.upstream, parent: retryParent(run) });
-        retrySpanOpen = true;
-      }
+      if (attempt > 0) span = telemetry.startHttpSpan({ kind: "client", method: run.method, path: run.path, serverAddress: deps.upstream, upstreamService: deps.upstream, parent: retryParent(run) });
       markSpan(span, route, cluster, endpoint, attempt);
       const attemptHeaders = attempt === 0 ? headers : { ...headers };
-      telemetry.inject(contextWithSpan(run.parent, span), attemptHeaders);
+      telemetry.inject(span, attemptHeaders);
       result = await sendAttempt(
         { pool: state.pool, pending: admission === "pending", endpoint, method: run.method, path: req.url ?? "/", headers: attemptHeaders, body, perTryTimeoutMs: policy.perTryTimeoutMs, connectTimeoutMs: limits?.connectTimeoutMs },
         register,
@@ -149,8 +144,7 @@ export async function forwardWithRetries(deps: ExchangeDeps, run: OutboundRun): 
       const again = decideRetry({ retriable, attempt, retries: policy.retries, replayable: body.replayable(), failure, state, maxRetries: limits?.maxRetries, budget: deps.resilience.budget, flags: run.flags });
       if (!again) break;
       // This attempt is discarded: its span ends with what it got, and the endpoint's in-flight count with it.
-      endSpan(telemetry, run, span, status, result.kind === "failure" ? FLAG_FOR_FAILURE[result.failure] : null);
-      retrySpanOpen = false;
+      telemetry.endHttpSpan(span, { status, flag: result.kind === "failure" ? FLAG_FOR_FAILURE[result.failure] : null });
       balancer.release(endpoint);
       run.endpoint = null;
       state.event("retry");
@@ -192,8 +186,8 @@ export async function forwardWithRetries(deps: ExchangeDeps, run: OutboundRun): 
  * Retries' spans are siblings of the first attempt's under the caller's span; when the caller sent no trace, the
  * first attempt's span is the root, and retries hang under it so that one request stays one trace.
  */
-function retryParent(run: OutboundRun): Context {
-  return trace.getSpanContext(run.parent) === undefined ? contextWithSpan(run.parent, run.firstSpan) : run.parent;
+export function retryParent(run: { parent: TraceContext | null; firstSpan: HttpSpan }): TraceContext {
+  return run.parent ?? run.firstSpan;
 }
 
 /** Prefers an endpoint this request has not tried (Envoy's previous_hosts predicate), never an ejected one. */
@@ -218,20 +212,13 @@ function addFlag(run: OutboundRun, flag: ResponseFlag): void {
   if (!run.flags.includes(flag)) run.flags.unshift(flag);
 }
 
-function markSpan(span: Span, route: CompiledRoute, cluster: CompiledCluster, endpoint: CompiledEndpoint, attempt: number): void {
-  if (route.name !== undefined) span.setAttribute("trellis.route_name", route.name);
-  span.setAttribute("trellis.cluster", cluster.name);
-  if (cluster.subset !== null) span.setAttribute("trellis.destination_subset", cluster.subset);
-  span.setAttributes({ "server.address": endpoint.target.host, "server.port": endpoint.target.port, "trellis.destination_workload": endpoint.workloadId });
-  if (attempt > 0) span.setAttribute("http.request.resend_count", attempt);
-}
-
-function endSpan(telemetry: Telemetry, run: OutboundRun, span: Span, status: number | null, flag: ResponseFlag | null): void {
-  if (span === run.firstSpan) {
-    if (run.firstSpanEnded) return;
-    run.firstSpanEnded = true;
-  }
-  telemetry.endHttpSpan(span, { status, flag });
+/** What an attempt's span says about where it went (a retry's span repeats the route and cluster of the first). */
+export function markSpan(span: HttpSpan, route: CompiledRoute, cluster: CompiledCluster, endpoint: CompiledEndpoint, attempt: number): void {
+  span.routeName = route.name;
+  span.cluster = cluster.name;
+  span.destinationSubset = cluster.subset ?? undefined;
+  span.setEndpoint(endpoint.target.host, endpoint.target.port, endpoint.workloadId);
+  if (attempt > 0) span.resendCount = attempt;
 }
 
 /** Waits the backoff, or less when the deadline passes or the caller leaves (both call the registered abandon). */

@@ -3,12 +3,11 @@
 // with budget: exchange.ts), endpoint (the hop's headers, the cluster's pool with its TLS). A gateway runs the same
 // path behind a SERVER span of its own. Every request ends with one record for metrics and the access log.
 import type http from "node:http";
-import type { Context, Span } from "@opentelemetry/api";
 import type { Snapshot } from "@trellis/mesh-config";
 import { sendLocalReply, waitForExchange, type ExchangeOutcome } from "../proxy/forward.ts";
 import { hostOf, pathOf } from "../proxy/request-info.ts";
 import { faultAbortReply, localReply, type LocalReply, type ResponseFlag } from "../response-flags.ts";
-import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
+import type { HttpSpan, Telemetry, TraceContext } from "../telemetry/index.ts";
 import type { RequestRecord, WorkloadLabels } from "../telemetry/records.ts";
 import type { Resilience } from "./cluster-state.ts";
 import type { LoadBalancer } from "./concrete.ts";
@@ -40,8 +39,9 @@ type Exchange = {
   res: http.ServerResponse;
   method: string;
   path: string;
-  client: Span;
-  parent: Context;
+  client: HttpSpan;
+  /** What the CLIENT spans hang under: the caller's context, the gateway's SERVER span, or null (a new trace). */
+  parent: TraceContext | null;
   startTimeMs: number;
   namespace: string;
   route: CompiledRoute | null;
@@ -56,16 +56,17 @@ export function createOutboundHandler(deps: OutboundDeps): http.RequestListener 
     const startTimeMs = Date.now();
     const method = req.method ?? "GET";
     const path = pathOf(req.url);
-    let parent = telemetry.extract(req.headers);
+    const caller = telemetry.extract(req.headers);
     const server = serverSpan
-      ? telemetry.startHttpSpan({ kind: "server", method, path, serverAddress: hostOf(req), serverPort: req.socket.localPort, parent })
+      ? telemetry.startHttpSpan({ kind: "server", method, path, serverAddress: hostOf(req), serverPort: req.socket.localPort, parent: caller })
       : null;
-    if (server) parent = contextWithSpan(parent, server);
+    const parent = server ?? caller;
     const client = telemetry.startHttpSpan({ kind: "client", method, path, serverAddress: upstream, upstreamService: upstream, parent });
     const x: Exchange = { req, res, method, path, client, parent, startTimeMs, namespace: deps.source.namespace, route: null, run: null, localFlag: null };
 
     void routeRequest(deps, x).then((end) => {
-      if (x.run === null || !x.run.firstSpanEnded) telemetry.endHttpSpan(client, end);
+      // A no-op when a retry already ended the first attempt's span with that attempt's outcome.
+      telemetry.endHttpSpan(client, end);
       if (server) telemetry.endHttpSpan(server, end);
       telemetry.recordRequest(buildRecord(deps, x, end));
     });
@@ -83,13 +84,13 @@ function routeRequest(deps: OutboundDeps, x: Exchange): Promise<ExchangeOutcome>
   const route = host === undefined ? null : findRoute(host, x.path, x.method, x.req.headers);
   if (route === null) return answerLocally(x, localReply("NR", describeNoRoute(upstream, host, x.method, x.path)));
   x.route = route;
-  if (route.name !== undefined) x.client.setAttribute("trellis.route_name", route.name);
+  x.client.routeName = route.name;
 
   const cluster = pickCluster(route);
   // The config store only accepts snapshots whose routes have a destination with weight, so this is defensive.
   if (cluster === null) return answerLocally(x, localReply("UH", `route ${route.label} has no destination`));
-  x.client.setAttribute("trellis.cluster", cluster.name);
-  if (cluster.subset !== null) x.client.setAttribute("trellis.destination_subset", cluster.subset);
+  x.client.cluster = cluster.name;
+  x.client.destinationSubset = cluster.subset ?? undefined;
 
   if (route.fault === undefined) return forwardToCluster(deps, x, route, cluster);
   const fault = decideFault(route.fault);
@@ -108,7 +109,6 @@ async function forwardToCluster(deps: OutboundDeps, x: Exchange, route: Compiled
     route,
     cluster,
     firstSpan: x.client,
-    firstSpanEnded: false,
     parent: x.parent,
     attempts: 0,
     endpoint: null,
@@ -177,6 +177,6 @@ function buildRecord(deps: OutboundDeps, x: Exchange, end: ExchangeOutcome): Req
     sourcePrincipal: null,
     destinationPrincipal: null,
     mtls: run?.mtls ?? false,
-    spanContext: x.client.spanContext(),
+    spanContext: x.client,
   };
 }

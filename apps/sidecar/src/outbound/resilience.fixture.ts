@@ -4,13 +4,13 @@
 // useResilienceMesh() once; vitest gives each file its own copy of this module, so each file gets its own mesh.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll } from "vitest";
 import { startControlPlane, type ControlPlane } from "@trellis/control-plane";
 import { createTestDatabase, type TestDatabase } from "@trellis/testkit";
 import { createConfigStore } from "../config-store.ts";
 import { startConfigStream, type ConfigStream } from "../config-stream.ts";
 import { startSidecar, type Sidecar } from "../sidecar.ts";
+import type { FinishedSpan } from "../telemetry/index.ts";
 import { applyPolicies as applyThroughControlPlane, quiet, waitFor } from "../testing/mesh-test-kit.ts";
 import type { ClusterView } from "./clusters-admin.ts";
 
@@ -82,7 +82,7 @@ export let controlPlaneUrl: string;
 export const closers: Array<() => Promise<void> | void> = [];
 export const sidecars: Sidecar[] = [];
 export let frontend: Sidecar;
-export const frontendSpans = new InMemorySpanExporter();
+export const frontendSpans: FinishedSpan[] = [];
 export let otlpPort = 0;
 export const UPSTREAMS = ["order-service", "ledger-service", "flaky-service", "outage-service", "hold-service", "bad-service", "counted-service"];
 export const apps = new Map<string, App>();
@@ -157,7 +157,7 @@ export function useResilienceMesh(): void {
       workload: "frontend-v1",
       appPort: frontendApp.port,
       upstreams: UPSTREAMS.map((service) => ({ service, port: 0 })),
-      spanProcessors: [new SimpleSpanProcessor({ exporter: frontendSpans })],
+      onSpanEnd: (span) => frontendSpans.push(span),
     });
     sidecars.push(frontend);
     await peer("order-service", "v1");

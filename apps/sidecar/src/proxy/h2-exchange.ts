@@ -4,17 +4,16 @@
 // is retried by its HTTP status, or — only when it is gRPC — by the grpc-status of its headers (trailers-only).
 import http2 from "node:http2";
 import type { ClientHttp2Session, IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import { trace, type Context, type Span } from "@opentelemetry/api";
 import { createBodyReplay, type BodyReplay } from "../outbound/body-replay.ts";
 import { DEFAULT_MAX_PENDING, type ClusterState, type Resilience } from "../outbound/cluster-state.ts";
 import { describeNoEndpoints, type LoadBalancer } from "../outbound/concrete.ts";
-import { pickEndpoint } from "../outbound/exchange.ts";
+import { markSpan, pickEndpoint, retryParent } from "../outbound/exchange.ts";
 import { classifyStatus } from "../outbound/outlier.ts";
 import { decideRetry, FLAG_FOR_FAILURE } from "../outbound/retry-decision.ts";
 import { computeRetryBackoff, isRetriableFailure, isRetriableGrpcStatus, isRetriableStatus } from "../outbound/retry-policy.ts";
 import type { CompiledCluster, CompiledEndpoint, CompiledRoute } from "../outbound/routing-table.ts";
 import { RESPONSE_FLAGS_HEADER, localReply, type LocalReply, type ResponseFlag } from "../response-flags.ts";
-import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
+import type { HttpSpan, Telemetry, TraceContext } from "../telemetry/index.ts";
 import type { UpstreamTlsProvider as UpstreamTls } from "../transport/upstream-tls.ts";
 import { sendH2Attempt, type H2AttemptResult } from "./h2-attempt.ts";
 import { answerH2Locally, statusSent, type H2Outcome } from "./h2-forward.ts";
@@ -37,9 +36,9 @@ export type H2Run = {
   /** The headers every attempt starts from (each retry gets a copy with its own traceparent). */
   headers: OutgoingHttpHeaders;
   /** The first attempt's CLIENT span; ended here when a retry discards its attempt, else by the handler. */
-  firstSpan: Span;
-  firstSpanEnded: boolean;
-  parent: Context;
+  firstSpan: HttpSpan;
+  /** What the CLIENT spans hang under; null when the caller sent no trace. */
+  parent: TraceContext | null;
   attempts: number;
   endpoint: CompiledEndpoint | null;
   /** Envoy response flags in the order they arose, e.g. ["UF", "URX"]. */
@@ -93,7 +92,6 @@ export async function forwardH2WithRetries(deps: H2ExchangeDeps, run: H2Run): Pr
     let retrying = false;
     let result: H2AttemptResult | null = null;
     let span = run.firstSpan;
-    let retrySpanOpen = false;
 
     for (let attempt = 0; ; attempt += 1) {
       const endpoint = pickEndpoint(balancer, cluster, state, tried);
@@ -121,19 +119,10 @@ export async function forwardH2WithRetries(deps: H2ExchangeDeps, run: H2Run): Pr
       tried.push(endpoint);
       run.endpoint = endpoint;
       run.attempts = attempt + 1;
-      if (attempt > 0) {
-        span = telemetry.startHttpSpan({ kind: "client", method: run.method, path: run.path, serverAddress: deps.upstream, upstreamService: deps.upstream, parent: retryParent(run) });
-        retrySpanOpen = true;
-      }
-      span.setAttributes({ "server.address": endpoint.target.host, "server.port": endpoint.target.port, "trellis.destination_workload": endpoint.workloadId });
-      if (attempt > 0) {
-        // A retry's span says what the first one's says (h2-outbound.ts marks that one as the route resolves).
-        if (route.name !== undefined) span.setAttribute("trellis.route_name", route.name);
-        if (cluster.subset !== null) span.setAttribute("trellis.destination_subset", cluster.subset);
-        span.setAttributes({ "trellis.cluster": cluster.name, "http.request.resend_count": attempt });
-      }
+      if (attempt > 0) span = telemetry.startHttpSpan({ kind: "client", method: run.method, path: run.path, serverAddress: deps.upstream, upstreamService: deps.upstream, parent: retryParent(run) });
+      markSpan(span, route, cluster, endpoint, attempt);
       const headers = attempt === 0 ? run.headers : { ...run.headers };
-      if (attempt > 0) telemetry.inject(contextWithSpan(run.parent, span), headers);
+      if (attempt > 0) telemetry.inject(span, headers);
       const stopWaiting = waiting ? countPending(pending, session) : null;
       result = await sendH2Attempt({ session, headers, body, perTryTimeoutMs: policy.perTryTimeoutMs, connectTimeoutMs: limits?.connectTimeoutMs }, register);
       stopWaiting?.();
@@ -146,13 +135,7 @@ export async function forwardH2WithRetries(deps: H2ExchangeDeps, run: H2Run): Pr
       const again = decideRetry({ retriable: isRetriable(run, result), attempt, retries: policy.retries, replayable: body.replayable(), failure, state, maxRetries: limits?.maxRetries, budget: deps.resilience.budget, flags: run.flags });
       if (!again) break;
       // This attempt is discarded: its span ends with what it got, the endpoint's in-flight count with it.
-      const ended = { status: result.kind === "response" ? result.status : null, flag: result.kind === "failure" ? FLAG_FOR_FAILURE[result.failure] : null };
-      if (retrySpanOpen) telemetry.endHttpSpan(span, ended);
-      else if (!run.firstSpanEnded) {
-        telemetry.endHttpSpan(run.firstSpan, ended);
-        run.firstSpanEnded = true;
-      }
-      retrySpanOpen = false;
+      telemetry.endHttpSpan(span, { status: result.kind === "response" ? result.status : null, flag: result.kind === "failure" ? FLAG_FOR_FAILURE[result.failure] : null });
       if (result.kind === "response") body.detach();
       balancer.release(endpoint);
       run.endpoint = null;
@@ -185,7 +168,8 @@ export async function forwardH2WithRetries(deps: H2ExchangeDeps, run: H2Run): Pr
       outcome = await deliver(run, flow, body, result);
     }
     if (run.endpoint !== null) balancer.release(run.endpoint);
-    if (retrySpanOpen) telemetry.endHttpSpan(span, outcome);
+    // The first attempt's span is the handler's to end (with the request's record); a retry's ends here.
+    if (span !== run.firstSpan) telemetry.endHttpSpan(span, outcome);
     return outcome;
   } finally {
     clearTimeout(deadline);
@@ -250,10 +234,6 @@ function noteOutlier(state: ClusterState, cluster: CompiledCluster, endpoint: Co
   if (state.outlier.record(endpoint.workloadId, classifyStatus(status), config, cluster.endpoints.length, Date.now())) state.event("outlier_ejected");
 }
 
-
-function retryParent(run: H2Run): Context {
-  return trace.getSpanContext(run.parent) === undefined ? contextWithSpan(run.parent, run.firstSpan) : run.parent;
-}
 
 function backoff(ms: number, register: (abandon: () => void) => void): Promise<void> {
   return new Promise((resolve) => {

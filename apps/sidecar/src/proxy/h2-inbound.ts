@@ -1,7 +1,7 @@
 // Inbound HTTP/2 (h2 from a peer sidecar over mTLS, or h2c): a SERVER span per stream, then the stream is
 // forwarded to the app over h2c on one multiplexed session, trailers and all (gRPC). The HTTP/1.1 inbound path
 // stays in inbound/handler.ts.
-import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
+import type { Telemetry } from "../telemetry/index.ts";
 import type { WorkloadLabels } from "../telemetry/records.ts";
 import { peerOf } from "../transport/peer.ts";
 import { createPeerMetadataDecoder, PEER_METADATA_HEADER } from "../transport/peer-metadata.ts";
@@ -42,7 +42,7 @@ export function createInboundH2Handler({ appPort, telemetry, pool, destination }
     const source = decodePeer(headers[PEER_METADATA_HEADER]);
     delete outgoing[PEER_METADATA_HEADER]; // mesh-internal; the app has no use for it
     // The app sees this SERVER span as its parent, as on the HTTP/1.1 path.
-    telemetry.inject(contextWithSpan(parent, span), outgoing);
+    telemetry.inject(span, outgoing);
     const session = pool.session(target, null);
     void forwardH2({ downstream: stream, session, headers: outgoing, describeTarget, grpc }).then((outcome) => {
       telemetry.endHttpSpan(span, outcome);
@@ -60,7 +60,7 @@ export function createInboundH2Handler({ appPort, telemetry, pool, destination }
           sourcePrincipal: peer.identity?.id ?? null,
           destinationPrincipal: null,
           mtls: peer.mtls,
-          spanContext: span.spanContext(),
+          spanContext: span,
         }),
       );
     });

@@ -4,7 +4,6 @@
 // sidecar on one multiplexed session per endpoint: h2 over mTLS (ALPN h2) when the cluster is mTLS, h2c otherwise
 // ("use downstream protocol", as Envoy's USE_DOWNSTREAM_PROTOCOL).
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import type { Context, Span } from "@opentelemetry/api";
 import type { Snapshot } from "@trellis/mesh-config";
 import type { Resilience } from "../outbound/cluster-state.ts";
 import type { LoadBalancer } from "../outbound/concrete.ts";
@@ -13,7 +12,7 @@ import { decideFault } from "../outbound/fault.ts";
 import { describeNoRoute, findRoute, pickCluster } from "../outbound/logical.ts";
 import { routingTableFor, type CompiledCluster, type CompiledEndpoint, type CompiledRoute } from "../outbound/routing-table.ts";
 import { faultAbortReply, localReply, type LocalReply } from "../response-flags.ts";
-import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
+import type { HttpSpan, Telemetry, TraceContext } from "../telemetry/index.ts";
 import type { WorkloadLabels } from "../telemetry/records.ts";
 import { PEER_METADATA_HEADER } from "../transport/peer-metadata.ts";
 import { forwardH2WithRetries, type H2Run } from "./h2-exchange.ts";
@@ -43,7 +42,7 @@ export type H2OutboundDeps = {
 };
 
 /** What the record of one exchange needs beyond the outcome, filled in as the layers decide. */
-type Decided = { route: CompiledRoute | null; cluster: CompiledCluster | null; endpoint: CompiledEndpoint | null; mtls: boolean; attempts: number; firstSpanEnded: boolean };
+type Decided = { route: CompiledRoute | null; cluster: CompiledCluster | null; endpoint: CompiledEndpoint | null; mtls: boolean; attempts: number };
 
 export function createOutboundH2Handler(deps: H2OutboundDeps): H2StreamHandler {
   const { upstream, telemetry } = deps;
@@ -57,11 +56,12 @@ export function createOutboundH2Handler(deps: H2OutboundDeps): H2StreamHandler {
     const outgoing = toUpstreamH2Headers(headers, stream.session?.socket.remoteAddress);
     // Whatever the app sent under this name is replaced: only the sidecar vouches for who the source is.
     outgoing[PEER_METADATA_HEADER] = deps.peerMetadata;
-    telemetry.inject(contextWithSpan(parent, client), outgoing);
-    const decided: Decided = { route: null, cluster: null, endpoint: null, mtls: false, attempts: 0, firstSpanEnded: false };
+    telemetry.inject(client, outgoing);
+    const decided: Decided = { route: null, cluster: null, endpoint: null, mtls: false, attempts: 0 };
 
     void routeStream(deps, stream, headers, outgoing, grpc, path, method, client, parent, decided).then((outcome) => {
-      if (!decided.firstSpanEnded) telemetry.endHttpSpan(client, outcome);
+      // A no-op when a retry already ended the first attempt's span with that attempt's outcome.
+      telemetry.endHttpSpan(client, outcome);
       const { endpoint, cluster, route } = decided;
       telemetry.recordRequest(
         buildH2Record(headers, outgoing["x-request-id"], grpc, startTimeMs, outcome, {
@@ -79,7 +79,7 @@ export function createOutboundH2Handler(deps: H2OutboundDeps): H2StreamHandler {
           sourcePrincipal: null,
           destinationPrincipal: null,
           mtls: decided.mtls,
-          spanContext: client.spanContext(),
+          spanContext: client,
         }),
       );
     });
@@ -94,8 +94,8 @@ async function routeStream(
   grpc: boolean,
   path: string,
   method: string,
-  client: Span,
-  parent: Context,
+  client: HttpSpan,
+  parent: TraceContext | null,
   decided: Decided,
 ): Promise<H2Outcome> {
   const { upstream } = deps;
@@ -107,12 +107,12 @@ async function routeStream(
   const route = host === undefined ? null : findRoute(host, path, method, headers);
   if (route === null) return local(localReply("NR", describeNoRoute(upstream, host, method, path)));
   decided.route = route;
-  if (route.name !== undefined) client.setAttribute("trellis.route_name", route.name);
+  client.routeName = route.name;
   const cluster = pickCluster(route);
   if (cluster === null) return local(localReply("UH", `route ${route.label} has no destination`));
   decided.cluster = cluster;
-  client.setAttribute("trellis.cluster", cluster.name);
-  if (cluster.subset !== null) client.setAttribute("trellis.destination_subset", cluster.subset);
+  client.cluster = cluster.name;
+  client.destinationSubset = cluster.subset ?? undefined;
 
   if (route.fault !== undefined) {
     const fault = decideFault(route.fault);
@@ -121,11 +121,10 @@ async function routeStream(
     if (fault.abortStatus !== null) return local(faultAbortReply(fault.abortStatus, route.label));
   }
 
-  const run: H2Run = { stream, grpc, method, path, route, cluster, headers: outgoing, firstSpan: client, firstSpanEnded: false, parent, attempts: 0, endpoint: null, flags: [], mtls: false };
+  const run: H2Run = { stream, grpc, method, path, route, cluster, headers: outgoing, firstSpan: client, parent, attempts: 0, endpoint: null, flags: [], mtls: false };
   const outcome = await forwardH2WithRetries(deps, run);
   decided.endpoint = run.endpoint;
   decided.attempts = run.attempts;
   decided.mtls = run.mtls;
-  decided.firstSpanEnded = run.firstSpanEnded;
   return outcome;
 }

@@ -11,12 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startControlPlane, type ControlPlane } from "@trellis/control-plane";
 import { createTestDatabase, type TestDatabase } from "@trellis/testkit";
 import type { ClusterView } from "../outbound/clusters-admin.ts";
 import { startSidecar, type Sidecar } from "../sidecar.ts";
+import type { FinishedSpan } from "../telemetry/index.ts";
 import { acceptH2c } from "./h2-listener.ts";
 import { applyPolicies as applyThroughControlPlane, quiet, waitFor } from "../testing/mesh-test-kit.ts";
 
@@ -39,7 +39,7 @@ let EchoService: grpc.ServiceClientConstructor;
 const closers: Array<() => Promise<void> | void> = [];
 const sidecars: Sidecar[] = [];
 let frontend: Sidecar;
-const frontendSpans = new InMemorySpanExporter();
+const frontendSpans: FinishedSpan[] = [];
 const UPSTREAMS = ["retry-grpc", "hold-grpc", "sick-h2"];
 const grpcApps = new Map<string, GrpcApp>();
 /** Per h2c app: whether it answers 500. */
@@ -164,7 +164,7 @@ beforeAll(async () => {
     workload: "frontend-v1",
     appPort: 9,
     upstreams: UPSTREAMS.map((service) => ({ service, port: 0 })),
-    spanProcessors: [new SimpleSpanProcessor({ exporter: frontendSpans })],
+    onSpanEnd: (span) => frontendSpans.push(span),
   });
   sidecars.push(frontend);
   await peer("retry-grpc", "retry-grpc-draining", (await startGrpcApp("retry-grpc-draining", "unavailable")).port);
@@ -202,7 +202,7 @@ describe("gRPC retries", () => {
     const counters = (await clusterView("retry-grpc"))?.counters;
     // Every call the draining endpoint saw was retried once, and the retry succeeded.
     expect([counters?.retries, counters?.retrySuccess]).toEqual([draining.calls, draining.calls]);
-    const resent = frontendSpans.getFinishedSpans().filter((s) => s.attributes["trellis.cluster"] === "retry-grpc" && s.attributes["http.request.resend_count"] === 1);
+    const resent = frontendSpans.filter((s) => s.attributes["trellis.cluster"] === "retry-grpc" && s.attributes["http.request.resend_count"] === 1);
     expect(resent).toHaveLength(draining.calls);
 
     // A gRPC UNAVAILABLE is an HTTP 200: 5xx does not retry it, and the app's own status reaches the caller.

@@ -12,7 +12,7 @@ import { describeNoRoute, findRoute, pickCluster } from "../outbound/logical.ts"
 import type { UpstreamTlsProvider as UpstreamTls } from "../transport/upstream-tls.ts";
 import { routingTableFor } from "../outbound/routing-table.ts";
 import { flagForUpstreamError, localReply, RESPONSE_FLAGS_HEADER, type LocalReply, type ResponseFlag } from "../response-flags.ts";
-import { contextWithSpan, type Telemetry } from "../telemetry/index.ts";
+import type { Telemetry } from "../telemetry/index.ts";
 import { openOutboundTcpRecord, type WorkloadLabels } from "../telemetry/records.ts";
 import { peerOf } from "../transport/peer.ts";
 import { createPeerMetadataDecoder, PEER_METADATA_HEADER } from "../transport/peer-metadata.ts";
@@ -73,10 +73,11 @@ export function createOutboundUpgradeHandler(deps: OutboundUpgradeDeps): Upgrade
     record.destination = { workload: endpoint.workloadId, app: endpoint.labels.app ?? cluster.service, version: endpoint.version, namespace: deps.source.namespace };
     record.destinationService = cluster.service;
     record.mtls = tls !== null;
-    span.setAttributes({ "server.address": endpoint.target.host, "server.port": endpoint.target.port, "trellis.cluster": cluster.name, "trellis.destination_workload": endpoint.workloadId });
+    span.cluster = cluster.name;
+    span.setEndpoint(endpoint.target.host, endpoint.target.port, endpoint.workloadId);
     const headers = upgradeHeaders(req);
     headers[PEER_METADATA_HEADER] = deps.peerMetadata;
-    telemetry.inject(contextWithSpan(parent, span), headers);
+    telemetry.inject(span, headers);
     void forwardUpgrade({ req, socket, head, target: endpoint.target, tls, headers, describeTarget: endpoint.description }).then((outcome) => {
       balancer.release(endpoint);
       finish(outcome);
@@ -97,7 +98,7 @@ export function createInboundUpgradeHandler({ appPort, telemetry, destination }:
     const headers = upgradeHeaders(req);
     const source = decodePeer(req.headers[PEER_METADATA_HEADER]);
     delete headers[PEER_METADATA_HEADER]; // mesh-internal; the app has no use for it
-    telemetry.inject(contextWithSpan(parent, span), headers);
+    telemetry.inject(span, headers);
     const peer = peerOf(req.socket);
     void forwardUpgrade({ req, socket, head, target, tls: null, headers, describeTarget }).then((outcome) => {
       telemetry.endHttpSpan(span, outcome);

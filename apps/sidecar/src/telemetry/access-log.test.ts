@@ -1,4 +1,3 @@
-import { SeverityNumber } from "@opentelemetry/api-logs";
 import { describe, expect, it } from "vitest";
 import { buildRequestAttributes, buildTcpAttributes, formatRequestLine, formatTcpLine, severityOf } from "./access-log.ts";
 import { makeRequestRecord, makeTcpRecord } from "./testing-records.ts";
@@ -76,9 +75,17 @@ describe("access-log attributes", () => {
   });
 
   it("are WARN for 5xx and no response, INFO otherwise", () => {
-    expect(severityOf(200).severityNumber).toBe(SeverityNumber.INFO);
-    expect(severityOf(404).severityNumber).toBe(SeverityNumber.INFO);
-    expect(severityOf(503)).toEqual({ severityNumber: SeverityNumber.WARN, severityText: "WARN" });
-    expect(severityOf(null).severityNumber).toBe(SeverityNumber.WARN);
+    // OpenTelemetry's SeverityNumber: INFO 9, WARN 13.
+    expect(severityOf(200)).toEqual({ severityNumber: 9, severityText: "INFO" });
+    expect(severityOf(404).severityNumber).toBe(9);
+    expect(severityOf(503)).toEqual({ severityNumber: 13, severityText: "WARN" });
+    expect(severityOf(null).severityNumber).toBe(13);
+  });
+});
+
+describe("the start time in the line", () => {
+  it("is new Date(ms).toISOString() for times within one second and across seconds, days and years", () => {
+    const times = [Date.UTC(2026, 10, 24, 12, 0, 0, 0), Date.UTC(2026, 10, 24, 12, 0, 0, 7), Date.UTC(2026, 10, 24, 12, 0, 0, 42), Date.UTC(2026, 10, 24, 12, 0, 0, 999), Date.UTC(2026, 10, 24, 12, 0, 1, 5), Date.UTC(2026, 11, 31, 23, 59, 59, 999), Date.UTC(2027, 0, 1, 0, 0, 0, 0), 1767225600123.75, 0];
+    for (const ms of times) expect(formatTcpLine(makeTcpRecord({ startTimeMs: ms })).slice(1, 25)).toBe(new Date(ms).toISOString());
   });
 });

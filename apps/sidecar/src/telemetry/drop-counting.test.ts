@@ -1,27 +1,48 @@
-import { ROOT_CONTEXT } from "@opentelemetry/api";
-import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchLogRecordProcessor, LoggerProvider, type ReadableLogRecord } from "@opentelemetry/sdk-logs";
-import { BatchSpanProcessor, TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
+import { beginLogRecord, decodeLogsRequest, encodeResource, encodeScope, finishLogRecord, startLogsBatch, type RecordBatch } from "@trellis/otlp";
 import { describe, expect, it } from "vitest";
-import { countLogExports, countSpanExports, createQueueGauge, guardLogProcessor, guardSpanProcessor } from "./drop-counting.ts";
+import { createExportQueue } from "./drop-counting.ts";
 import type { DropReason } from "./metric-store.ts";
+import type { OtlpPoster, PostDone } from "./otlp-exporters.ts";
 
-/** An exporter that holds every batch until released (a stalled collector), then answers with `result`. */
-function createStalledExporter<T>(result: ExportResult["code"]) {
-  const held: { items: T[]; done: (result: ExportResult) => void }[] = [];
-  return {
-    held,
-    export(items: T[], done: (result: ExportResult) => void) {
-      held.push({ items, done });
+const framing = { resource: encodeResource({ "service.name": "checkout" }), scope: encodeScope("test") };
+
+/** A poster that holds every POST until released (a stalled collector), answering null (taken) or an error. */
+function createStalledPoster() {
+  const held: { body: Uint8Array; done: PostDone }[] = [];
+  const bodies: Uint8Array[] = [];
+  let shutDown = false;
+  const poster: OtlpPoster = {
+    post(body, done) {
+      bodies.push(body);
+      held.push({ body, done });
     },
-    release() {
-      for (const batch of held.splice(0)) batch.done({ code: result });
+    shutdown: async () => {
+      shutDown = true;
     },
-    exported: () => held.reduce((n, batch) => n + batch.items.length, 0),
-    shutdown: () => Promise.resolve(),
-    forceFlush: () => Promise.resolve(),
   };
+  return {
+    poster,
+    bodies,
+    /** Answers what is held now (a POST that follows while releasing is held in turn). */
+    release(error: Error | null = null) {
+      for (const post of held.splice(0)) post.done(error);
+    },
+    inFlight: () => held.reduce((n, post) => n + countRecords(post.body), 0),
+    shutDown: () => shutDown,
+  };
+}
+
+/** A poster that takes every batch at once. */
+function createTakingPoster() {
+  const bodies: Uint8Array[] = [];
+  const poster: OtlpPoster = {
+    post(body, done) {
+      bodies.push(body);
+      setImmediate(() => done(null));
+    },
+    shutdown: () => Promise.resolve(),
+  };
+  return { poster, bodies };
 }
 
 function createDropTally() {
@@ -29,47 +50,113 @@ function createDropTally() {
   return { tally, onDrop: (reason: DropReason, count: number) => (tally[reason] = (tally[reason] ?? 0) + count) };
 }
 
-describe("span drop counting", () => {
-  it("counts every span the full queue refuses, and the spans of a failed export", async () => {
-    const { tally, onDrop } = createDropTally();
-    const stalled = createStalledExporter<ReadableSpan>(ExportResultCode.FAILED);
-    const gauge = createQueueGauge(20, onDrop);
-    const batch = new BatchSpanProcessor({ exporter: countSpanExports(stalled, gauge, onDrop), maxQueueSize: 20, maxExportBatchSize: 5, scheduledDelayMillis: 60_000 });
-    const provider = new TracerProvider({ resource: resourceFromAttributes({}), spanProcessors: [guardSpanProcessor(batch, gauge)] });
-    const tracer = provider.getTracer("test");
-    for (let i = 0; i < 100; i += 1) tracer.startSpan(`s${i}`, {}, ROOT_CONTEXT).end();
-    // Every span is either handed to the (stalled) exporter, still queued, or counted as dropped — none lost silently.
-    expect(stalled.exported() + gauge.queued() + (tally.queue_full ?? 0)).toBe(100);
-    expect(tally.queue_full).toBeGreaterThan(0);
-    const handed = stalled.exported();
+const countRecords = (body: Uint8Array) => decodeLogsRequest(body, "protobuf").logs.length;
+const bodiesOf = (body: Uint8Array) => decodeLogsRequest(body, "protobuf").logs.map((log) => log.body);
+
+function writeLine(batch: RecordBatch, line: string): void {
+  const at = beginLogRecord(batch, 1767225600000, 9, "INFO", line);
+  finishLogRecord(batch, at, null, "", 0, 1767225600000);
+}
+
+function makeQueue(poster: OtlpPoster, options: { capacity?: number; batchSize?: number; flushMs?: number; onDrop?: (reason: DropReason, count: number) => void } = {}) {
+  return createExportQueue({
+    poster,
+    startBatch: (bytes) => startLogsBatch(framing, bytes),
+    onDrop: options.onDrop ?? (() => {}),
+    capacity: options.capacity ?? 1_000,
+    batchSize: options.batchSize ?? 4,
+    flushMs: options.flushMs ?? 60_000,
+    bytesPerRecord: 8,
+  });
+}
+
+describe("createExportQueue batching", () => {
+  it("seals a batch at its size, POSTs batches in order one at a time, and flushes the rest", async () => {
+    const stalled = createStalledPoster();
+    const queue = makeQueue(stalled.poster);
+    for (let i = 0; i < 10; i += 1) queue.append(writeLine, `line ${i}`);
+    // The first full batch is in flight; the second waits sealed; two records are pending.
+    expect(stalled.bodies).toHaveLength(1);
+    expect(queue.queued()).toBe(6);
     stalled.release();
-    expect(tally.export_failed).toBe(handed);
+    expect(stalled.bodies).toHaveLength(2);
+    const flushed = queue.flush();
+    stalled.release();
+    stalled.release();
+    await flushed;
+    expect(stalled.bodies.map(bodiesOf)).toEqual([
+      ["line 0", "line 1", "line 2", "line 3"],
+      ["line 4", "line 5", "line 6", "line 7"],
+      ["line 8", "line 9"],
+    ]);
+    expect(queue.queued()).toBe(0);
   });
 
-  it("does not count unsampled spans as queued", () => {
-    const { tally, onDrop } = createDropTally();
-    const gauge = createQueueGauge(1, onDrop);
-    const stalled = createStalledExporter<ReadableSpan>(ExportResultCode.SUCCESS);
-    const batch = new BatchSpanProcessor({ exporter: countSpanExports(stalled, gauge, onDrop), maxQueueSize: 1, maxExportBatchSize: 1, scheduledDelayMillis: 60_000 });
-    const processor = guardSpanProcessor(batch, gauge);
-    const unsampled = { spanContext: () => ({ traceId: "1".repeat(32), spanId: "1".repeat(16), traceFlags: 0 }) } as unknown as ReadableSpan;
-    for (let i = 0; i < 10; i += 1) processor.onEnd(unsampled);
-    expect(gauge.queued()).toBe(0);
-    expect(tally).toEqual({});
+  it("seals a batch that is not full once flushMs has passed since its first record", async () => {
+    const taking = createTakingPoster();
+    const queue = makeQueue(taking.poster, { flushMs: 30 });
+    queue.append(writeLine, "a");
+    queue.append(writeLine, "b");
+    expect(taking.bodies).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(taking.bodies.map(bodiesOf)).toEqual([["a", "b"]]);
+  });
+
+  it("sizes later batches from the records it has seen, and seals each whole", async () => {
+    const taking = createTakingPoster();
+    const queue = makeQueue(taking.poster, { batchSize: 50 });
+    const lines = Array.from({ length: 120 }, (_, i) => `${i} ${"é".repeat(i * 7)}`);
+    for (const line of lines) queue.append(writeLine, line);
+    await queue.flush();
+    expect(taking.bodies.flatMap(bodiesOf)).toEqual(lines);
   });
 });
 
-describe("log drop counting", () => {
-  it("counts log records refused by the full queue", () => {
+describe("createExportQueue drop counting", () => {
+  it("counts every record the full queue refuses, and the records of a failed POST", () => {
     const { tally, onDrop } = createDropTally();
-    const stalled = createStalledExporter<ReadableLogRecord>(ExportResultCode.SUCCESS);
-    const gauge = createQueueGauge(10, onDrop);
-    const batch = new BatchLogRecordProcessor({ exporter: countLogExports(stalled, gauge, onDrop), maxQueueSize: 10, maxExportBatchSize: 5, scheduledDelayMillis: 60_000 });
-    const logger = new LoggerProvider({ processors: [guardLogProcessor(batch, gauge)] }).getLogger("test");
-    for (let i = 0; i < 50; i += 1) logger.emit({ body: `line ${i}` });
-    expect(stalled.exported() + gauge.queued() + (tally.queue_full ?? 0)).toBe(50);
-    expect(tally.queue_full).toBeGreaterThanOrEqual(30);
+    const stalled = createStalledPoster();
+    const queue = makeQueue(stalled.poster, { capacity: 20, batchSize: 5, onDrop });
+    for (let i = 0; i < 100; i += 1) queue.append(writeLine, `line ${i}`);
+    // Every record is either in the POST in flight, still queued, or counted as dropped — none lost silently.
+    expect(stalled.inFlight() + queue.queued() + (tally.queue_full ?? 0)).toBe(100);
+    expect(queue.queued()).toBe(20);
+    expect(tally.queue_full).toBe(75);
+    const handed = stalled.inFlight();
+    stalled.release(new Error("503"));
+    expect(tally.export_failed).toBe(handed);
+    // The failed POST made room: the next batch went out and one more record is taken.
+    queue.append(writeLine, "after");
+    expect(tally.queue_full).toBe(75);
+  });
+
+  it("drops a record that cannot be encoded without harming the batch, and counts it", async () => {
+    const { tally, onDrop } = createDropTally();
+    const taking = createTakingPoster();
+    const queue = makeQueue(taking.poster, { onDrop });
+    const failing = (batch: RecordBatch, line: string) => {
+      beginLogRecord(batch, 1767225600000, 9, "INFO", line);
+      throw new Error("not encodable");
+    };
+    queue.append(writeLine, "before");
+    queue.append(failing, "half");
+    queue.append(writeLine, "after");
+    await queue.flush();
+    expect(taking.bodies.map(bodiesOf)).toEqual([["before", "after"]]);
+    expect(tally).toEqual({ export_failed: 1 });
+  });
+
+  it("shutdown sends what is pending, closes the poster and ignores later records", async () => {
+    const stalled = createStalledPoster();
+    const queue = makeQueue(stalled.poster);
+    queue.append(writeLine, "last");
+    const done = queue.shutdown();
+    expect(stalled.bodies.map(bodiesOf)).toEqual([["last"]]);
     stalled.release();
-    expect(tally.export_failed).toBeUndefined();
+    await done;
+    expect(stalled.shutDown()).toBe(true);
+    queue.append(writeLine, "too late");
+    await queue.flush();
+    expect(stalled.bodies).toHaveLength(1);
   });
 });

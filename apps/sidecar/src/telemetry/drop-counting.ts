@@ -1,85 +1,124 @@
-// The SDK's batch processors drop spans and log records silently when their queue is full. These wrappers keep
-// their own count of what is queued (handed to the processor, not yet handed to the exporter) and refuse — and
-// count — an item before the SDK's queue could be full, so no loss goes unseen; failed exports are counted too.
-import type { Context } from "@opentelemetry/api";
-import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import type { LogRecordExporter, LogRecordProcessor, ReadableLogRecord, SdkLogRecord } from "@opentelemetry/sdk-logs";
-import { TraceFlags } from "@opentelemetry/api";
-import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace";
+// The way out for spans and access-log records, bounded and counted: each record is encoded into the pending
+// batch as it is made; the batch is sealed when it holds `batchSize` records or `flushMs` after its first, and
+// sealed batches are POSTed one at a time per signal. At most `capacity` records wait (pending or sealed, not yet
+// handed to a POST); beyond that a record is refused and counted as queue_full, and a batch the collector did not
+// take is counted as export_failed (trellis_telemetry_dropped_total). Nothing here ever waits on the collector.
+import type { RecordBatch } from "@trellis/otlp/encode";
 import type { DropReason } from "./metric-store.ts";
+import type { OtlpPoster } from "./otlp-exporters.ts";
 
 export type OnDrop = (reason: DropReason, count: number) => void;
 
-/** Items accepted and not yet taken by the exporter; `admit` is false (and counted) once `capacity` are waiting. */
-export function createQueueGauge(capacity: number, onDrop: OnDrop) {
-  let queued = 0;
+/** Appends one record to a batch: writes it to `batch.w` and counts it (finishSpan / finishLogRecord do). */
+export type WriteRecord<R> = (batch: RecordBatch, record: R) => void;
+
+export type ExportQueue = {
+  /** Encodes `record` into the pending batch, or counts it as dropped when `capacity` records already wait. */
+  append: <R>(write: WriteRecord<R>, record: R) => void;
+  /** Seals the pending batch; resolves once every sealed batch has been POSTed (taken or failed). */
+  flush: () => Promise<void>;
+  /** flush, then closes the connections; records appended afterwards are ignored. */
+  shutdown: () => Promise<void>;
+  /** Records accepted and not yet handed to a POST. */
+  queued: () => number;
+};
+
+type Sealed = { body: Uint8Array; count: number };
+
+export function createExportQueue({
+  poster,
+  startBatch,
+  onDrop,
+  capacity,
+  batchSize,
+  flushMs = 1_000,
+  bytesPerRecord: initialBytesPerRecord = 1_024,
+}: {
+  poster: OtlpPoster;
+  /** An empty batch (the signal's resource and scope framing) with room for about `expectedBytes` of records. */
+  startBatch: (expectedBytes: number) => RecordBatch;
+  onDrop: OnDrop;
+  capacity: number;
+  batchSize: number;
+  flushMs?: number;
+  /** A first guess for sizing batch buffers; later batches are sized from the last one sealed. */
+  bytesPerRecord?: number;
+}): ExportQueue {
+  let pending: RecordBatch | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  const sealed: Sealed[] = [];
+  let sealedRecords = 0;
+  let sending = false;
+  let closed = false;
+  let bytesPerRecord = initialBytesPerRecord;
+  let drained: (() => void)[] = [];
+
+  const seal = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const batch = pending;
+    pending = null;
+    if (batch === null || batch.count === 0) return;
+    bytesPerRecord = Math.ceil(batch.recordBytes() / batch.count);
+    sealed.push({ body: batch.seal(), count: batch.count });
+    sealedRecords += batch.count;
+    send();
+  };
+
+  const send = () => {
+    if (sending) return;
+    const next = sealed.shift();
+    if (next === undefined) {
+      for (const wake of drained.splice(0)) wake();
+      return;
+    }
+    sending = true;
+    sealedRecords -= next.count;
+    poster.post(next.body, (error) => {
+      if (error !== null) onDrop("export_failed", next.count);
+      sending = false;
+      send();
+    });
+  };
+
+  const flush = () => {
+    seal();
+    if (!sending && sealed.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => drained.push(resolve));
+  };
+
   return {
-    admit(): boolean {
-      if (queued >= capacity) {
+    append(write, record) {
+      if (closed) return;
+      if (sealedRecords + (pending?.count ?? 0) >= capacity) {
         onDrop("queue_full", 1);
-        return false;
+        return;
       }
-      queued += 1;
-      return true;
+      if (pending === null) {
+        pending = startBatch(bytesPerRecord * batchSize);
+        timer = setTimeout(seal, flushMs).unref();
+      }
+      const batch = pending;
+      const pos = batch.w.pos;
+      const count = batch.count;
+      try {
+        write(batch, record);
+      } catch {
+        // A record that cannot be encoded (a bug, not a collector problem) must not leave half a message behind.
+        batch.w.pos = pos;
+        batch.count = count;
+        onDrop("export_failed", 1);
+        return;
+      }
+      if (batch.count >= batchSize) seal();
     },
-    taken(count: number): void {
-      queued = Math.max(0, queued - count);
+    flush,
+    async shutdown() {
+      closed = true;
+      await flush();
+      drained = [];
+      await poster.shutdown();
     },
-    queued: () => queued,
-  };
-}
-
-type Gauge = ReturnType<typeof createQueueGauge>;
-
-function settle(count: number, onDrop: OnDrop, done: (result: ExportResult) => void): (result: ExportResult) => void {
-  return (result) => {
-    if (result.code !== ExportResultCode.SUCCESS) onDrop("export_failed", count);
-    done(result);
-  };
-}
-
-export function countSpanExports(exporter: SpanExporter, gauge: Gauge, onDrop: OnDrop): SpanExporter {
-  return {
-    export(spans: ReadableSpan[], done: (result: ExportResult) => void) {
-      gauge.taken(spans.length);
-      exporter.export(spans, settle(spans.length, onDrop, done));
-    },
-    shutdown: () => exporter.shutdown(),
-    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
-  };
-}
-
-/** Wraps a BatchSpanProcessor whose exporter was wrapped with countSpanExports around the same gauge. */
-export function guardSpanProcessor(processor: SpanProcessor, gauge: Gauge): SpanProcessor {
-  return {
-    onStart: (span: Span, parent: Context) => processor.onStart(span, parent),
-    onEnd(span: ReadableSpan) {
-      // The batch processor ignores unsampled spans; they must not count as queued either.
-      if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-      if (gauge.admit()) processor.onEnd(span);
-    },
-    forceFlush: () => processor.forceFlush(),
-    shutdown: () => processor.shutdown(),
-  };
-}
-
-export function countLogExports(exporter: LogRecordExporter, gauge: Gauge, onDrop: OnDrop): LogRecordExporter {
-  return {
-    export(logs: ReadableLogRecord[], done: (result: ExportResult) => void) {
-      gauge.taken(logs.length);
-      exporter.export(logs, settle(logs.length, onDrop, done));
-    },
-    shutdown: () => exporter.shutdown(),
-    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
-  };
-}
-
-export function guardLogProcessor(processor: LogRecordProcessor, gauge: Gauge): LogRecordProcessor {
-  return {
-    onEmit(record: SdkLogRecord, context?: Context) {
-      if (gauge.admit()) processor.onEmit(record, context);
-    },
-    forceFlush: () => processor.forceFlush(),
-    shutdown: () => processor.shutdown(),
+    queued: () => sealedRecords + (pending?.count ?? 0),
   };
 }

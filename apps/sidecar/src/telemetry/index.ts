@@ -1,42 +1,23 @@
-// The sidecar's telemetry, built once per sidecar: spans (traces.ts), Istio metrics pre-aggregated in place
-// (metric-store.ts) and exported over OTLP and /stats/prometheus (metrics-export.ts), and one access-log record
-// per request (access-log.ts). Everything exports in the background through bounded queues; a slow or absent
-// collector never delays a request, and what is dropped instead is counted (trellis_telemetry_dropped_total).
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
-import type { Logger } from "@opentelemetry/api-logs";
-import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
-import type { SpanProcessor } from "@opentelemetry/sdk-trace";
+// The sidecar's telemetry, built once per sidecar: spans (traces.ts, trace-context.ts), Istio metrics
+// pre-aggregated in place (metric-store.ts) and exported over OTLP and /stats/prometheus (metrics-export.ts), and
+// one access-log record per request (access-log.ts, log-export.ts). Spans and log records are encoded straight into
+// OTLP batches as they finish, with no SDK objects on the request path; everything exports in the background
+// through bounded queues, so a slow or absent collector never delays a request, and what is dropped instead is
+// counted (trellis_telemetry_dropped_total).
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import { isErrorStatus, type ResponseFlag } from "../response-flags.ts";
-import { buildRequestAttributes, buildTcpAttributes, formatRequestLine, formatTcpLine, severityOf } from "./access-log.ts";
-import { createAccessLogger } from "./log-export.ts";
+import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
+import { encodeResource } from "@trellis/otlp/encode";
+import { createAccessLog } from "./log-export.ts";
 import { createMetricStore } from "./metric-store.ts";
 import { createMetricsExport } from "./metrics-export.ts";
 import type { ClusterEvent, RequestRecord, TcpRecord } from "./records.ts";
-import { setRecordAttributes } from "./span-attributes.ts";
 import { collectStats, type Stat } from "./stats-text.ts";
-import { createTracerProvider, extractContext, injectContext, TRACER_NAME } from "./traces.ts";
+import { injectTraceContext, type TraceContext } from "./trace-context.ts";
+import { createSpanExport, type FinishedSpan, type HttpSpan, type HttpSpanEnd, type HttpSpanStart } from "./traces.ts";
+
+export type { FinishedSpan, HttpSpan, HttpSpanEnd, HttpSpanStart, TraceContext };
 
 export type TelemetryIdentity = { service: string; namespace: string; version: string; workload: string };
-
-export type HttpSpanStart = {
-  kind: "server" | "client";
-  method: string;
-  path: string;
-  /** Host the request was addressed to (server spans) or the endpoint called (client spans). */
-  serverAddress: string;
-  serverPort?: number;
-  /** Destination service name, on client spans. */
-  upstreamService?: string;
-  parent: Context;
-};
-
-export type HttpSpanEnd = {
-  status: number | null;
-  flag: ResponseFlag | null;
-  /** The request's finished record, when the caller has it: its fields become the span's final attributes. */
-  record?: RequestRecord;
-};
 
 export type TelemetrySettings = {
   /** Share of traces started here that are sampled, 0..1 (a caller's decision is kept). Default 1. */
@@ -50,12 +31,13 @@ export type TelemetrySettings = {
 };
 
 export type Telemetry = {
-  /** The trace context the caller sent, W3C or B3 (or an empty one, which starts a new trace). */
-  extract: (headers: IncomingHttpHeaders) => Context;
-  /** Writes traceparent (and tracestate) for the span in `context` into outgoing headers. */
-  inject: (context: Context, headers: OutgoingHttpHeaders) => void;
-  startHttpSpan: (start: HttpSpanStart) => Span;
-  endHttpSpan: (span: Span, end: HttpSpanEnd) => void;
+  /** The trace context the caller sent, W3C or B3; null when there is none (a new trace starts here). */
+  extract: (headers: IncomingHttpHeaders) => TraceContext | null;
+  /** Writes traceparent (and tracestate) for `context` (a span, to make the next hop its child) into outgoing headers. */
+  inject: (context: TraceContext, headers: OutgoingHttpHeaders) => void;
+  startHttpSpan: (start: HttpSpanStart) => HttpSpan;
+  /** Ends the span; only its first end counts, so a retry may end an attempt's span before the request ends. */
+  endHttpSpan: (span: HttpSpan, end: HttpSpanEnd) => void;
   /** One finished HTTP/gRPC request: Istio metrics and the access-log record. */
   recordRequest: (record: RequestRecord) => void;
   /** One finished TCP connection (plain TCP pass-through, WebSocket after the upgrade). */
@@ -73,12 +55,13 @@ export type Telemetry = {
 export function createTelemetry({
   identity,
   otlpEndpoint,
-  spanProcessors = [],
+  onSpanEnd,
   settings = {},
 }: {
   identity: TelemetryIdentity;
   otlpEndpoint: string;
-  spanProcessors?: SpanProcessor[];
+  /** Sees every sampled span as it ends (tests). */
+  onSpanEnd?: (span: FinishedSpan) => void;
   settings?: TelemetrySettings;
 }): Telemetry {
   const endpoint = otlpEndpoint.replace(/\/+$/, "");
@@ -90,71 +73,36 @@ export function createTelemetry({
       "service.instance.id": identity.workload,
     }),
   );
+  // Spans and log records share the metrics' resource, encoded once.
+  const encodedResource = encodeResource(resource.attributes);
   const otlpHeaders = settings.otlpHeaders ?? {};
   const store = createMetricStore();
-  const provider = createTracerProvider({
-    resource,
+  const spans = createSpanExport({
+    resource: encodedResource,
     otlpEndpoint: endpoint,
     otlpHeaders,
     samplingRatio: settings.traceSampling ?? 1,
-    spanProcessors,
+    onSpanEnd,
     onDrop: (reason, count) => store.countDropped("spans", reason, count),
   });
-  const tracer = provider.getTracer(TRACER_NAME);
   const metrics = createMetricsExport({ resource, otlpEndpoint: endpoint, otlpHeaders, intervalMs: settings.metricsExportIntervalMs ?? 10_000, store });
-  const accessLog = settings.accessLog === false ? null : createAccessLogger({ resource, otlpEndpoint: endpoint, otlpHeaders, onDrop: (reason, count) => store.countDropped("logs", reason, count) });
-  const logger: Logger | null = accessLog?.logger ?? null;
+  const accessLog =
+    settings.accessLog === false ? null : createAccessLog({ resource: encodedResource, otlpEndpoint: endpoint, otlpHeaders, onDrop: (reason, count) => store.countDropped("logs", reason, count) });
 
   return {
-    extract: extractContext,
-    inject: injectContext,
-
-    startHttpSpan({ kind, method, path, serverAddress, serverPort, upstreamService, parent }) {
-      const attributes: Record<string, string | number> = {
-        "http.request.method": method,
-        "url.path": path,
-        "server.address": serverAddress,
-      };
-      if (serverPort !== undefined) attributes["server.port"] = serverPort;
-      if (upstreamService !== undefined) attributes["trellis.upstream_service"] = upstreamService;
-      // Semconv span name is "{method}" when no low-cardinality route template is known, which a proxy never is.
-      return tracer.startSpan(method, { kind: kind === "server" ? SpanKind.SERVER : SpanKind.CLIENT, attributes }, parent);
-    },
-
-    endHttpSpan(span, { status, flag, record }) {
-      // An unsampled span records nothing; skip the attribute work.
-      if (span.isRecording()) {
-        if (status !== null) span.setAttribute("http.response.status_code", status);
-        if (flag !== null) span.setAttribute("trellis.response_flags", flag);
-        if (record !== undefined) setRecordAttributes(span, record);
-        if (isErrorStatus(status)) {
-          span.setAttribute("error.type", flag ?? (status === null ? "no_response" : String(status)));
-          span.setStatus({ code: SpanStatusCode.ERROR });
-        }
-      }
-      span.end();
-    },
+    extract: spans.extract,
+    inject: injectTraceContext,
+    startHttpSpan: spans.start,
+    endHttpSpan: spans.end,
 
     recordRequest(record) {
       store.recordRequest(record);
-      if (logger === null) return;
-      const { spanContext } = record;
-      logger.emit({
-        timestamp: record.startTimeMs,
-        ...severityOf(record.status),
-        body: formatRequestLine(record),
-        attributes: buildRequestAttributes(record),
-        // The SDK takes a log record's trace and span ids from its context only.
-        context: spanContext ? trace.setSpanContext(ROOT_CONTEXT, spanContext) : undefined,
-      });
+      accessLog?.recordRequest(record);
     },
 
     recordTcp(record) {
       store.recordTcp(record);
-      if (logger === null) return;
-      // A TCP connection has no status: WARN when the proxy flagged it (UF, UC, DC…), like a 5xx for HTTP.
-      const severity = severityOf(record.flags.length > 0 ? null : 0);
-      logger.emit({ timestamp: record.startTimeMs, ...severity, body: formatTcpLine(record), attributes: buildTcpAttributes(record) });
+      accessLog?.recordTcp(record);
     },
 
     recordClusterEvent: (cluster, event) => store.recordClusterEvent(cluster, event),
@@ -166,14 +114,9 @@ export function createTelemetry({
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, timeoutMs);
       });
-      const flushed = Promise.all([provider.shutdown(), metrics.shutdown(), accessLog?.shutdown()].map((p) => Promise.resolve(p).catch(() => {})));
+      const flushed = Promise.all([spans.shutdown(), metrics.shutdown(), accessLog?.shutdown()].map((p) => Promise.resolve(p).catch(() => {})));
       await Promise.race([flushed, timeout]);
       clearTimeout(timer);
     },
   };
-}
-
-/** The context for children of `span`. */
-export function contextWithSpan(parent: Context, span: Span): Context {
-  return trace.setSpan(parent, span);
 }

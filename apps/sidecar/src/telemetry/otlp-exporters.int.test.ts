@@ -1,18 +1,16 @@
-// The sidecar's span and log exporters against a real loopback OTLP/HTTP receiver: what they POST decodes with
-// @trellis/otlp, and every way an export can fail (error status, refused connection, no answer in time) is reported
-// as FAILED, which drop-counting.ts counts.
+// The sidecar's OTLP/HTTP export against a real loopback receiver: what the span and access-log pipelines POST
+// decodes with @trellis/otlp (with the ingest token, over one kept-alive connection), and every way a POST can fail
+// (error status, refused connection, no answer in time) is reported as a failure, which drop-counting.ts counts.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { ROOT_CONTEXT, trace, TraceFlags } from "@opentelemetry/api";
-import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
-import { decodeLogsRequest, decodeTraceRequest } from "@trellis/otlp";
+import { decodeLogsRequest, decodeTraceRequest, encodeResource, encodeScope, startTraceBatch } from "@trellis/otlp";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogExporter, createSpanExporter } from "./otlp-exporters.ts";
+import { createAccessLog } from "./log-export.ts";
+import { createOtlpPoster } from "./otlp-exporters.ts";
+import { makeRequestRecord } from "./testing-records.ts";
+import { createSpanExport, HttpSpan, SPAN_BATCH_SIZE, TRACER_NAME, writeSpan } from "./traces.ts";
 
-const resource = resourceFromAttributes({ "service.name": "checkout", "service.namespace": "shop" });
+const resource = encodeResource({ "service.name": "checkout", "service.namespace": "shop" });
 
 type Receiver = { url: string; bodies: { path: string; contentType: string; authorization: string | undefined; body: Uint8Array }[]; connections: () => number; close: () => Promise<void> };
 
@@ -37,16 +35,18 @@ async function startReceiver(answer: (res: http.ServerResponse) => void): Promis
   };
 }
 
-function makeSpans(): ReadableSpan[] {
-  const memory = new InMemorySpanExporter();
-  const provider = new TracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
-  const tracer = provider.getTracer("@trellis/sidecar");
-  for (let i = 0; i < 3; i += 1) tracer.startSpan("GET", { attributes: { "url.path": `/cart/${i}` } }).end();
-  return memory.getFinishedSpans();
+function makeSpanBatch(): Uint8Array {
+  const batch = startTraceBatch({ resource, scope: encodeScope(TRACER_NAME) }, 1024);
+  for (let i = 0; i < 3; i += 1) {
+    const span = new HttpSpan({ kind: "client", method: "GET", path: `/cart/${i}`, serverAddress: "cart", parent: null }, 1);
+    span.end({ status: 200, flag: null });
+    writeSpan(batch, span);
+  }
+  return batch.seal();
 }
 
-function exportOnce<T>(exporter: { export: (items: T[], done: (r: ExportResult) => void) => void }, items: T[]): Promise<ExportResult> {
-  return new Promise((resolve) => exporter.export(items, resolve));
+function postOnce(poster: ReturnType<typeof createOtlpPoster>, body: Uint8Array): Promise<Error | null> {
+  return new Promise((resolve) => poster.post(body, resolve));
 }
 
 const receivers: Receiver[] = [];
@@ -54,25 +54,31 @@ afterEach(async () => {
   await Promise.all(receivers.splice(0).map((r) => r.close()));
 });
 
-describe("createSpanExporter", () => {
-  it("POSTs protobuf to /v1/traces that decodes to the spans, on one kept-alive connection, with the ingest token", async () => {
+describe("span export", () => {
+  it("POSTs protobuf to /v1/traces that decodes to the ended spans, on one kept-alive connection, with the ingest token", async () => {
     const receiver = await startReceiver((res) => res.writeHead(200, { "content-type": "application/x-protobuf" }).end());
     receivers.push(receiver);
-    const headers = { authorization: "Bearer s3cret" };
-    const exporter = createSpanExporter({ url: `${receiver.url}/v1/traces`, headers, resource, scopeName: "@trellis/sidecar" });
-    const spans = makeSpans();
-    expect(await exportOnce(exporter, spans)).toEqual({ code: ExportResultCode.SUCCESS });
-    expect(await exportOnce(exporter, spans.slice(0, 1))).toEqual({ code: ExportResultCode.SUCCESS });
-    await exporter.shutdown();
+    const spans = createSpanExport({ resource, otlpEndpoint: receiver.url, otlpHeaders: { authorization: "Bearer s3cret" }, samplingRatio: 1, onDrop: () => {} });
+    const ended = Array.from({ length: SPAN_BATCH_SIZE + 3 }, (_, i) => {
+      const span = spans.start({ kind: "client", method: "GET", path: `/cart/${i}`, serverAddress: "cart", parent: null });
+      spans.end(span, { status: 200, flag: null });
+      return span;
+    });
+    // An unsampled span is not exported.
+    const unsampled = spans.start({ kind: "client", method: "GET", path: "/quiet", serverAddress: "cart", parent: { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", sampled: false, traceState: undefined, remote: true } });
+    spans.end(unsampled, { status: 200, flag: null });
+    await spans.shutdown();
     expect(receiver.connections()).toBe(1);
     expect(receiver.bodies.map((b) => [b.path, b.contentType, b.authorization])).toEqual([
       ["/v1/traces", "application/x-protobuf", "Bearer s3cret"],
       ["/v1/traces", "application/x-protobuf", "Bearer s3cret"],
     ]);
-    const decoded = decodeTraceRequest(receiver.bodies[0]?.body ?? new Uint8Array(), "protobuf");
-    expect(decoded.spans.map((s) => [s.serviceName, s.name, s.attributes["url.path"], s.spanId])).toEqual(spans.map((s) => ["checkout", "GET", s.attributes["url.path"], s.spanContext().spanId]));
+    const decoded = receiver.bodies.flatMap((b) => decodeTraceRequest(b.body, "protobuf").spans);
+    expect(decoded.map((s) => [s.serviceName, s.scopeName, s.name, s.attributes["url.path"], s.spanId])).toEqual(ended.map((s) => ["checkout", TRACER_NAME, "GET", s.path, s.spanId]));
   });
+});
 
+describe("createOtlpPoster", () => {
   it("tries a batch again when the collector pushes back (503 with Retry-After), and succeeds once it takes it", async () => {
     let answered = 0;
     const receiver = await startReceiver((res) => {
@@ -81,26 +87,23 @@ describe("createSpanExporter", () => {
       else res.writeHead(200).end();
     });
     receivers.push(receiver);
-    const exporter = createSpanExporter({ url: `${receiver.url}/v1/traces`, resource, scopeName: "@trellis/sidecar" });
-    const result = await exportOnce(exporter, makeSpans());
-    expect(result.code).toBe(ExportResultCode.SUCCESS);
+    const poster = createOtlpPoster({ url: `${receiver.url}/v1/traces` });
+    expect(await postOnce(poster, makeSpanBatch())).toBeNull();
     expect(receiver.bodies).toHaveLength(2);
-    expect(decodeTraceRequest(receiver.bodies[1]?.body ?? new Uint8Array(), "protobuf")).toEqual(
-      decodeTraceRequest(receiver.bodies[0]?.body ?? new Uint8Array(), "protobuf"),
-    );
-    await exporter.shutdown();
+    expect(decodeTraceRequest(receiver.bodies[1]?.body ?? new Uint8Array(), "protobuf")).toEqual(decodeTraceRequest(receiver.bodies[0]?.body ?? new Uint8Array(), "protobuf"));
+    await poster.shutdown();
   });
 
   it("does not retry an answer that will not change (400)", async () => {
     const receiver = await startReceiver((res) => res.writeHead(400).end("bad batch"));
     receivers.push(receiver);
-    const exporter = createSpanExporter({ url: `${receiver.url}/v1/traces`, resource, scopeName: "@trellis/sidecar" });
-    expect((await exportOnce(exporter, makeSpans())).code).toBe(ExportResultCode.FAILED);
+    const poster = createOtlpPoster({ url: `${receiver.url}/v1/traces` });
+    expect((await postOnce(poster, makeSpanBatch()))?.message).toContain("answered 400");
     expect(receiver.bodies).toHaveLength(1);
-    await exporter.shutdown();
+    await poster.shutdown();
   });
 
-  it("reports FAILED for an error status, a refused connection and a collector that never answers", async () => {
+  it("reports a failure for an error status, a refused connection and a collector that never answers", async () => {
     const failing = await startReceiver((res) => res.writeHead(503).end("overloaded"));
     const silent = await startReceiver(() => {});
     receivers.push(failing, silent);
@@ -110,33 +113,30 @@ describe("createSpanExporter", () => {
       [refusedPort, 10_000],
       [silent.url, 200],
     ] as const) {
-      const exporter = createSpanExporter({ url: `${url}/v1/traces`, resource, scopeName: "@trellis/sidecar", timeoutMs });
-      const result = await exportOnce(exporter, makeSpans());
-      expect(result.code).toBe(ExportResultCode.FAILED);
-      expect(result.error?.message).toBeTruthy();
-      await exporter.shutdown();
+      const poster = createOtlpPoster({ url: `${url}/v1/traces`, timeoutMs });
+      const error = await postOnce(poster, makeSpanBatch());
+      expect(error?.message).toBeTruthy();
+      await poster.shutdown();
     }
   });
 });
 
-describe("createLogExporter", () => {
+describe("access-log export", () => {
   it("POSTs protobuf to /v1/logs that decodes to the records with their trace context", async () => {
     const receiver = await startReceiver((res) => res.writeHead(200).end());
     receivers.push(receiver);
-    const memory = new InMemoryLogRecordExporter();
-    const logger = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor({ exporter: memory })] }).getLogger("@trellis/sidecar/access-log");
-    const context = trace.setSpanContext(ROOT_CONTEXT, { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: TraceFlags.SAMPLED });
-    logger.emit({ body: '"GET /cart HTTP/1.1" 200', attributes: { response_code: 200 }, context });
-    const exporter = createLogExporter({ url: `${receiver.url}/v1/logs`, resource, scopeName: "@trellis/sidecar/access-log" });
-    expect(await exportOnce(exporter, memory.getFinishedLogRecords())).toEqual({ code: ExportResultCode.SUCCESS });
-    await exporter.shutdown();
+    const accessLog = createAccessLog({ resource, otlpEndpoint: receiver.url, otlpHeaders: {}, onDrop: () => {} });
+    const spanContext = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", sampled: true, traceState: undefined, remote: false };
+    accessLog.recordRequest(makeRequestRecord({ spanContext }));
+    await accessLog.shutdown();
     const decoded = decodeLogsRequest(receiver.bodies[0]?.body ?? new Uint8Array(), "protobuf");
+    expect(receiver.bodies.map((b) => b.path)).toEqual(["/v1/logs"]);
     expect(decoded.logs).toEqual([
       expect.objectContaining({
         serviceName: "checkout",
         scopeName: "@trellis/sidecar/access-log",
-        body: '"GET /cart HTTP/1.1" 200',
-        attributes: { response_code: 200 },
+        body: expect.stringContaining('"GET /cart/42?coupon=x HTTP/1.1" 200'),
+        attributes: expect.objectContaining({ response_code: 200, request_id: "7c9e6679-7425-40de-944b-e07fc1f90ae7" }),
         traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
         spanId: "00f067aa0ba902b7",
       }),

@@ -1,8 +1,8 @@
 // What the request path tells telemetry about each finished request or TCP connection: one record, from which the
 // spans' final attributes, the Istio metrics and the access-log record are all derived. The data path fills it in;
 // it never formats, aggregates or exports anything itself.
-import type { SpanContext } from "@opentelemetry/api";
 import type { ResponseFlag } from "../response-flags.ts";
+import type { TraceContext } from "./trace-context.ts";
 
 /** A workload as Istio's metric labels describe it (`*_workload`, `*_app`, `*_version`, namespace). */
 export type WorkloadLabels = { workload: string; app: string; version: string; namespace: string };
@@ -68,8 +68,8 @@ export type RequestRecord = {
   downstreamRemoteAddress?: string | null;
   /** TLS SNI the caller asked for, on mTLS inbound. */
   requestedServerName?: string | null;
-  /** The span this sidecar made for the request (`span.spanContext()`), so the access-log record links to the trace. */
-  spanContext?: SpanContext | null;
+  /** The span this sidecar made for the request, so the access-log record links to the trace. */
+  spanContext?: TraceContext | null;
 };
 
 export type TcpRecord = {

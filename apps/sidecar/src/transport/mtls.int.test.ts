@@ -10,12 +10,12 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
-import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startControlPlane, type ControlPlane } from "@trellis/control-plane";
 import { createTestDatabase, type TestDatabase } from "@trellis/testkit";
 import type { IdentityMaterial } from "../identity/identity.ts";
 import { startSidecar, type Sidecar } from "../sidecar.ts";
+import type { FinishedSpan } from "../telemetry/index.ts";
 import { createForeignMaterial, meshClient, registerImpostor, sameSerial, send, startApp, waitFor, type App } from "./mtls.fixture.ts";
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
@@ -79,7 +79,7 @@ let catalog: Sidecar;
 let legacy: Sidecar;
 let plain: Sidecar;
 let intruder: Sidecar;
-const catalogSpans = new InMemorySpanExporter();
+const catalogSpans: FinishedSpan[] = [];
 
 async function mintToken(service: string): Promise<string> {
   const response = await fetch(`${controlPlaneUrl}/v1/join-tokens`, {
@@ -91,7 +91,7 @@ async function mintToken(service: string): Promise<string> {
   return ((await response.json()) as { token: string }).token;
 }
 
-async function start(service: string, appPort: number, upstreams: string[], spans?: InMemorySpanExporter): Promise<Sidecar> {
+async function start(service: string, appPort: number, upstreams: string[], spans?: FinishedSpan[]): Promise<Sidecar> {
   const sidecar = await startSidecar({
     mode: "sidecar",
     service,
@@ -106,7 +106,7 @@ async function start(service: string, appPort: number, upstreams: string[], span
     otlpEndpoint: "http://127.0.0.1:9",
     joinToken: await mintToken(service),
     log: quiet,
-    spanProcessors: spans ? [new SimpleSpanProcessor({ exporter: spans })] : [],
+    onSpanEnd: spans ? (span) => spans.push(span) : undefined,
   });
   sidecars.push(sidecar);
   await waitFor(`${service} ready (config and certificate)`, () => fetch(`http://127.0.0.1:${sidecar.ports.admin}/ready`).then((r) => r.status), (s) => s === 200);
@@ -281,7 +281,7 @@ describe("sidecar to sidecar", () => {
     // The caller's peer metadata is read by the destination sidecar, not passed to the app.
     expect(seen?.headers["x-trellis-peer-metadata"]).toBeUndefined();
     expect(stats(catalog).plaintextRefused).toBe(before.plaintextRefused);
-    const span = await waitFor("catalog's server span", () => catalogSpans.getFinishedSpans().find((s) => s.attributes["url.path"] === "/items/1"), (s) => s !== undefined);
+    const span = await waitFor("catalog's server span", () => catalogSpans.find((s) => s.attributes["url.path"] === "/items/1"), (s) => s !== undefined);
     expect(span?.attributes["trellis.source_principal"]).toBe(FRONTEND_ID);
     expect(span?.attributes["trellis.destination_principal"]).toBe("spiffe://cluster.local/ns/default/sa/catalog-service");
     // Istio's destination-side metric: the source labels from frontend's peer metadata, the hop as mutual TLS.
@@ -307,7 +307,7 @@ describe("sidecar to sidecar", () => {
     expect(catalogApp.seen.length).toBe(seen);
     const spans = await waitFor(
       "the denied spans",
-      () => catalogSpans.getFinishedSpans().filter((s) => s.attributes["url.path"] === "/admin/users" || s.attributes["url.path"] === "/items/2"),
+      () => catalogSpans.filter((s) => s.attributes["url.path"] === "/admin/users" || s.attributes["url.path"] === "/items/2"),
       (list) => list.length === 2,
     );
     expect(spans.map((s) => s.attributes["trellis.response_flags"])).toEqual(["RBAC", "RBAC"]);

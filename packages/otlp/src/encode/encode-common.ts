@@ -42,14 +42,7 @@ function writeAnyValueBody(w: ProtobufWriter, value: EncodableValue): void {
       w.string(STRING_VALUE, value);
       return;
     case "number":
-      // int64 when it fits (2^53 and beyond included, as the SDK's serializer does), double otherwise.
-      if (Number.isInteger(value) && value >= MIN_INT64 && value < MAX_INT64) {
-        w.tag(INT_VALUE, VARINT);
-        w.int64(value);
-      } else {
-        w.tag(DOUBLE_VALUE, FIXED64);
-        w.double(value);
-      }
+      writeNumberValue(w, value);
       return;
     case "boolean":
       w.tag(BOOL_VALUE, VARINT);
@@ -74,6 +67,17 @@ function writeAnyValueBody(w: ProtobufWriter, value: EncodableValue): void {
   w.end(at);
 }
 
+/** An AnyValue's number: int64 when it fits (2^53 and beyond included, as the SDK's serializer does), else double. */
+function writeNumberValue(w: ProtobufWriter, value: number): void {
+  if (Number.isInteger(value) && value >= MIN_INT64 && value < MAX_INT64) {
+    w.tag(INT_VALUE, VARINT);
+    w.int64(value);
+  } else {
+    w.tag(DOUBLE_VALUE, FIXED64);
+    w.double(value);
+  }
+}
+
 function isArray(value: EncodableValue): value is readonly EncodableValue[] {
   return Array.isArray(value);
 }
@@ -86,11 +90,64 @@ const keyFields = new Map<string, Uint8Array>();
 function keyField(key: string): Uint8Array | undefined {
   const cached = keyFields.get(key);
   if (cached !== undefined || keyFields.size >= KEY_CACHE_LIMIT) return cached;
-  const w = new ProtobufWriter(key.length * 3 + 8);
-  w.string(KEY, key);
-  const encoded = Uint8Array.from(w.finish());
+  const encoded = encodeKeyField(key);
   keyFields.set(key, encoded);
   return encoded;
+}
+
+function encodeKeyField(key: string): Uint8Array {
+  const w = new ProtobufWriter(key.length * 3 + 8);
+  w.string(KEY, key);
+  return Uint8Array.from(w.finish());
+}
+
+/**
+ * An attribute name with its KeyValue.key bytes made once, for senders that write the same names on every record
+ * straight from their own data (no attributes object, no cache lookup).
+ */
+export type AttributeKey = { readonly name: string; readonly field: Uint8Array };
+
+export function attributeKey(name: string): AttributeKey {
+  return { name, field: encodeKeyField(name) };
+}
+
+/** Where a sender's attributes go, one at a time: into a batch being encoded, or into a plain object. */
+export type AttributeSink = {
+  string: (key: AttributeKey, value: string) => void;
+  number: (key: AttributeKey, value: number) => void;
+};
+
+/** One KeyValue with a string value, as repeated field `field` (Span.attributes is 9, LogRecord.attributes 6). */
+export function writeStringAttribute(w: ProtobufWriter, field: number, key: AttributeKey, value: string): void {
+  const at = w.begin(field);
+  w.raw(key.field);
+  const v = w.begin(VALUE);
+  w.string(STRING_VALUE, value);
+  w.end(v);
+  w.end(at);
+}
+
+/** One KeyValue with a number value: int64 when it is an integer, double otherwise (as writeAnyValue). */
+export function writeNumberAttribute(w: ProtobufWriter, field: number, key: AttributeKey, value: number): void {
+  const at = w.begin(field);
+  w.raw(key.field);
+  const v = w.begin(VALUE);
+  writeNumberValue(w, value);
+  w.end(v);
+  w.end(at);
+}
+
+/** An AttributeSink that collects into an object, in the order the attributes come (tests, test hooks). */
+export class AttributeRecord implements AttributeSink {
+  readonly values: Record<string, string | number> = {};
+
+  string(key: AttributeKey, value: string): void {
+    this.values[key.name] = value;
+  }
+
+  number(key: AttributeKey, value: number): void {
+    this.values[key.name] = value;
+  }
 }
 
 /** Every own key of `attributes` as a repeated KeyValue `field`, in insertion order. */

@@ -1,9 +1,11 @@
-// ExportTraceServiceRequest written straight to protobuf from the SDK's finished spans (ReadableSpan-like), with
-// the Resource and InstrumentationScope bytes made once (encode-common.ts). Same content as
-// @opentelemetry/otlp-transformer's ProtobufTraceSerializer (the tests decode both), without its intermediate
-// objects, Longs and reflection: this runs on the sidecar's event loop for every exported span.
+// Span messages written straight to protobuf, two ways: from the SDK's finished spans (ReadableSpan-like) into a
+// whole ExportTraceServiceRequest (encodeTraceExport: same content as @opentelemetry/otlp-transformer's
+// ProtobufTraceSerializer, the tests decode both), and from a sender's own span, appended to a RecordBatch as it
+// ends (beginSpan / finishSpan, its attributes written in between through the batch). No intermediate objects,
+// Longs or reflection: this runs on the sidecar's event loop for every exported span.
 import { writeKeyValues, type EncodableAttributes, type EncodedResource, type EncodedScope } from "./encode-common.ts";
 import { FIXED32, FIXED64, ProtobufWriter, VARINT } from "./protobuf-writer.ts";
+import { RecordBatch, type BatchFraming } from "./record-batch.ts";
 
 /** [seconds, nanoseconds], as OpenTelemetry's HrTime. */
 export type EncodableHrTime = readonly [number, number];
@@ -42,35 +44,79 @@ const IS_REMOTE = 0x200;
  * the resource and scope given (one tracer of one provider, as in the sidecar). Returns a fresh buffer.
  */
 export function encodeTraceExport(resource: EncodedResource, scope: EncodedScope, spans: readonly EncodableSpan[]): Uint8Array {
-  const w = new ProtobufWriter(resource.field.length + scope.field.length + 64 + spans.length * 640);
-  const resourceSpans = w.begin(1);
-  w.raw(resource.field);
-  const scopeSpans = w.begin(2);
-  w.raw(scope.field);
-  for (const span of spans) writeSpan(w, span);
-  w.end(scopeSpans);
-  w.end(resourceSpans);
-  return w.finish();
+  const batch = startTraceBatch({ resource, scope }, 64 + spans.length * 640);
+  for (const span of spans) writeSdkSpan(batch.w, span);
+  batch.count = spans.length;
+  return batch.seal();
 }
 
-function writeSpan(w: ProtobufWriter, span: EncodableSpan): void {
+/** Span.attributes: where a trace batch's `string` / `number` write. */
+const SPAN_ATTRIBUTES = 9;
+
+/** An empty ExportTraceServiceRequest for `framing`'s resource and scope, to append spans to. */
+export function startTraceBatch(framing: BatchFraming, expectedBytes: number): RecordBatch {
+  return new RecordBatch(framing, SPAN_ATTRIBUTES, expectedBytes);
+}
+
+/** OTLP's SpanKind (0 is unspecified, unlike the API's enum, which starts at INTERNAL = 0). */
+export const OTLP_SPAN_KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
+
+/** What beginSpan writes of a sender's own span: times are epoch milliseconds, fractional (timeOrigin + now()). */
+export type SpanHead = {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceState: string | undefined;
+  readonly parentSpanId: string | null;
+  readonly name: string;
+  /** OTLP_SPAN_KIND. */
+  readonly kind: number;
+  readonly startTimeMs: number;
+  readonly endTimeMs: number;
+};
+
+/**
+ * Starts a Span in `batch` with its ids, name, kind and times; write its attributes through the batch (the
+ * AttributeSink), then close it with finishSpan(batch, returned position, …).
+ */
+export function beginSpan(batch: RecordBatch, span: SpanHead): number {
+  const w = batch.w;
+  const at = w.begin(2);
+  writeSpanIds(w, span.traceId, span.spanId, span.traceState, span.parentSpanId, span.name, span.kind);
+  w.tag(7, FIXED64);
+  w.epochMillis(span.startTimeMs);
+  w.tag(8, FIXED64);
+  w.epochMillis(span.endTimeMs);
+  return at;
+}
+
+/** Status (0 unset, 2 error) and flags (W3C trace flags, and whether the parent was remote), then the Span ends. */
+export function finishSpan(batch: RecordBatch, at: number, statusCode: number, traceFlags: number, parentIsRemote: boolean): void {
+  writeStatusAndFlags(batch.w, statusCode, undefined, spanFlags(traceFlags, parentIsRemote));
+  batch.w.end(at);
+  batch.count += 1;
+}
+
+function writeSpanIds(w: ProtobufWriter, traceId: string, spanId: string, traceState: string | undefined, parentSpanId: string | null | undefined, name: string, kind: number): void {
+  w.hex(1, traceId);
+  w.hex(2, spanId);
+  if (traceState) w.string(3, traceState);
+  if (parentSpanId) w.hex(4, parentSpanId);
+  if (name !== "") w.string(5, name);
+  w.tag(6, VARINT);
+  w.uint32(kind);
+}
+
+function writeSdkSpan(w: ProtobufWriter, span: EncodableSpan): void {
   const at = w.begin(2);
   const context = span.spanContext();
-  w.hex(1, context.traceId);
-  w.hex(2, context.spanId);
-  const traceState = context.traceState?.serialize();
-  if (traceState) w.string(3, traceState);
   const parent = span.parentSpanContext;
-  if (parent?.spanId) w.hex(4, parent.spanId);
-  if (span.name !== "") w.string(5, span.name);
   // The API's SpanKind starts at INTERNAL = 0; OTLP keeps 0 for unspecified.
-  w.tag(6, VARINT);
-  w.uint32(span.kind + 1);
+  writeSpanIds(w, context.traceId, context.spanId, context.traceState?.serialize(), parent?.spanId, span.name, span.kind + 1);
   w.tag(7, FIXED64);
   w.hrTime(span.startTime[0], span.startTime[1]);
   w.tag(8, FIXED64);
   w.hrTime(span.endTime[0], span.endTime[1]);
-  writeKeyValues(w, 9, span.attributes);
+  writeKeyValues(w, SPAN_ATTRIBUTES, span.attributes);
   writeCount(w, 10, span.droppedAttributesCount);
   for (const event of span.events) {
     const e = w.begin(11);
@@ -95,17 +141,21 @@ function writeSpan(w: ProtobufWriter, span: EncodableSpan): void {
     w.end(l);
   }
   writeCount(w, 14, span.droppedLinksCount);
+  writeStatusAndFlags(w, span.status.code, span.status.message, spanFlags(context.traceFlags, parent?.isRemote));
+  w.end(at);
+}
+
+function writeStatusAndFlags(w: ProtobufWriter, code: number, message: string | undefined, flags: number): void {
   // Status is always present (possibly empty), as the SDK's serializer writes it.
   const status = w.begin(15);
-  if (span.status.message) w.string(2, span.status.message);
-  if (span.status.code !== 0) {
+  if (message) w.string(2, message);
+  if (code !== 0) {
     w.tag(3, VARINT);
-    w.uint32(span.status.code);
+    w.uint32(code);
   }
   w.end(status);
   w.tag(16, FIXED32);
-  w.fixed32(spanFlags(context.traceFlags, parent?.isRemote));
-  w.end(at);
+  w.fixed32(flags);
 }
 
 function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {

@@ -16,6 +16,15 @@ describe("ProtobufWriter", () => {
     }
   });
 
+  it("writes safe integers as fixed64 / sfixed64, negative (two's complement) and beyond 2^32 included", () => {
+    for (const value of [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER, -1, -(2 ** 32), -(2 ** 40) - 3, Number.MIN_SAFE_INTEGER]) {
+      const w = new ProtobufWriter(1);
+      w.int64Fixed(value);
+      expect(w.pos).toBe(8);
+      expect(Buffer.from(w.finish()).readBigInt64LE(0)).toBe(BigInt(value));
+    }
+  });
+
   it("writes HrTime as exact fixed64 nanoseconds, past 2^53", () => {
     const cases: [number, number][] = [
       [0, 0],
@@ -32,6 +41,27 @@ describe("ProtobufWriter", () => {
       const bytes = Buffer.from(w.finish());
       expect(bytes.readBigUInt64LE(0)).toBe(BigInt(seconds) * 1_000_000_000n + BigInt(nanos));
     }
+  });
+
+  it("writes epoch milliseconds as fixed64 nanoseconds: whole ones exact, fractions to the nanosecond", () => {
+    const cases: [number, bigint][] = [
+      [0, 0n],
+      [1767225600123, 1767225600123000000n],
+      [1767225600123.5, 1767225600123500000n],
+      [1767225600999.999, 1767225600999999000n],
+      [999.0000001, 999000000n],
+    ];
+    for (const [ms, nanos] of cases) {
+      const w = new ProtobufWriter(1);
+      w.epochMillis(ms);
+      // A double near 1.7e12 ms carries ~0.24 µs: compare to within that.
+      const written = Buffer.from(w.finish()).readBigUInt64LE(0);
+      expect(Number(written - nanos)).toBeGreaterThanOrEqual(-250);
+      expect(Number(written - nanos)).toBeLessThanOrEqual(250);
+    }
+    const whole = new ProtobufWriter(1);
+    whole.epochMillis(1767225600123);
+    expect(Buffer.from(whole.finish()).readBigUInt64LE(0)).toBe(1767225600123000000n);
   });
 
   it("back-patches lengths of 0, 127, 128 and 20,000 bytes, and grows its buffer", () => {

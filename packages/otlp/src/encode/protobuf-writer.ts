@@ -92,6 +92,12 @@ export class ProtobufWriter {
     this.pos += 8;
   }
 
+  /** fixed64 or sfixed64 of a safe integer (two's complement when negative): counts and int values of metric points. */
+  int64Fixed(value: number): void {
+    const hi = Math.floor(value / TWO_32);
+    this.fixed64(value - hi * TWO_32, hi);
+  }
+
   /** fixed64 nanoseconds of an OpenTelemetry HrTime [seconds, nanoseconds], exact (no float rounding past 2^53). */
   hrTime(seconds: number, nanos: number): void {
     const s = Math.trunc(seconds);
@@ -105,6 +111,22 @@ export class ProtobufWriter {
       hi += 1;
     }
     this.fixed64(lo, hi);
+  }
+
+  /**
+   * fixed64 nanoseconds of an epoch time in (fractional) milliseconds, such as performance.timeOrigin +
+   * performance.now(): exact for whole milliseconds, to the double's precision (a fraction of a µs) below that.
+   */
+  epochMillis(ms: number): void {
+    let seconds = Math.floor(ms / 1000);
+    // The division may round up to the next whole second for a time a hair before it; the subtraction is exact.
+    if (ms - seconds * 1000 < 0) seconds -= 1;
+    let nanos = Math.round((ms - seconds * 1000) * 1e6);
+    if (nanos >= 1e9) {
+      seconds += 1;
+      nanos -= 1e9;
+    }
+    this.hrTime(seconds, nanos);
   }
 
   double(value: number): void {

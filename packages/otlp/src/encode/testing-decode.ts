@@ -5,6 +5,7 @@ import { root } from "../testing/protobufjs-oracle/schema.ts";
 const types = {
   trace: root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest"),
   logs: root.lookupType("opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest"),
+  metrics: root.lookupType("opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest"),
 };
 
 export function decodeToPlainObject(kind: keyof typeof types, bytes: Uint8Array): Record<string, unknown> {
