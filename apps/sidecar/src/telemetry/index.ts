@@ -1,11 +1,10 @@
 // The sidecar's telemetry, built once per sidecar: spans (traces.ts, trace-context.ts), Istio metrics
 // pre-aggregated in place (metric-store.ts) and exported over OTLP and /stats/prometheus (metrics-export.ts), and
 // one access-log record per request (access-log.ts, log-export.ts). Spans and log records are encoded straight into
-// OTLP batches as they finish, with no SDK objects on the request path; everything exports in the background
-// through bounded queues, so a slow or absent collector never delays a request, and what is dropped instead is
-// counted (trellis_telemetry_dropped_total).
+// OTLP batches as they finish and metrics when they are pushed, with no OpenTelemetry SDK loaded at all; everything
+// exports in the background through bounded queues, so a slow or absent collector never delays a request, and what
+// is dropped instead is counted (trellis_telemetry_dropped_total).
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import { encodeResource } from "@trellis/otlp/encode";
 import { createAccessLog } from "./log-export.ts";
 import { createMetricStore } from "./metric-store.ts";
@@ -18,6 +17,22 @@ import { createSpanExport, type FinishedSpan, type HttpSpan, type HttpSpanEnd, t
 export type { FinishedSpan, HttpSpan, HttpSpanEnd, HttpSpanStart, TraceContext };
 
 export type TelemetryIdentity = { service: string; namespace: string; version: string; workload: string };
+
+/**
+ * The resource of every span, log record and metric (and /stats/prometheus' target_info): the workload's identity,
+ * and the telemetry.sdk.* attributes OpenTelemetry's semantic conventions ask of whatever produced the telemetry —
+ * here the sidecar's own encoders, not the OpenTelemetry SDK (whose name and version it used to report).
+ */
+export function buildResourceAttributes(identity: TelemetryIdentity): Record<string, string> {
+  return {
+    "service.name": identity.service,
+    "service.namespace": identity.namespace,
+    "service.version": identity.version,
+    "service.instance.id": identity.workload,
+    "telemetry.sdk.language": "nodejs",
+    "telemetry.sdk.name": "trellis-sidecar",
+  };
+}
 
 export type TelemetrySettings = {
   /** Share of traces started here that are sampled, 0..1 (a caller's decision is kept). Default 1. */
@@ -65,16 +80,9 @@ export function createTelemetry({
   settings?: TelemetrySettings;
 }): Telemetry {
   const endpoint = otlpEndpoint.replace(/\/+$/, "");
-  const resource = defaultResource().merge(
-    resourceFromAttributes({
-      "service.name": identity.service,
-      "service.namespace": identity.namespace,
-      "service.version": identity.version,
-      "service.instance.id": identity.workload,
-    }),
-  );
-  // Spans and log records share the metrics' resource, encoded once.
-  const encodedResource = encodeResource(resource.attributes);
+  const resourceAttributes = buildResourceAttributes(identity);
+  // Spans, log records and metrics share the resource, encoded once.
+  const encodedResource = encodeResource(resourceAttributes);
   const otlpHeaders = settings.otlpHeaders ?? {};
   const store = createMetricStore();
   const spans = createSpanExport({
@@ -85,7 +93,14 @@ export function createTelemetry({
     onSpanEnd,
     onDrop: (reason, count) => store.countDropped("spans", reason, count),
   });
-  const metrics = createMetricsExport({ resource, otlpEndpoint: endpoint, otlpHeaders, intervalMs: settings.metricsExportIntervalMs ?? 10_000, store });
+  const metrics = createMetricsExport({
+    resource: encodedResource,
+    resourceAttributes,
+    otlpEndpoint: endpoint,
+    otlpHeaders,
+    intervalMs: settings.metricsExportIntervalMs ?? 10_000,
+    store,
+  });
   const accessLog =
     settings.accessLog === false ? null : createAccessLog({ resource: encodedResource, otlpEndpoint: endpoint, otlpHeaders, onDrop: (reason, count) => store.countDropped("logs", reason, count) });
 

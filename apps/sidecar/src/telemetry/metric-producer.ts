@@ -1,86 +1,48 @@
-// Hands the pre-aggregated series of metric-store.ts to the OpenTelemetry SDK's readers (OTLP periodic export and
-// the Prometheus scrape) as a MetricProducer: cumulative points, built only when a reader collects.
-import { ValueType, type Attributes, type HrTime } from "@opentelemetry/api";
-import { millisToHrTime } from "@opentelemetry/core";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { AggregationTemporality, DataPointType, type CollectionResult, type MetricData, type MetricProducer } from "@opentelemetry/sdk-metrics";
+// The pre-aggregated series of metric-store.ts as the metrics the sidecar exports: Istio's names, units and
+// descriptions, each series' labels and running totals. Built when a push or a scrape needs them; both the OTLP
+// encoder (metrics-export.ts) and the Prometheus text (prometheus-text.ts) read this one list.
+import type { EncodableMetric, HistogramPoint, SumPoint } from "@trellis/otlp/encode";
 import { ISTIO_BUCKETS, type HistogramState, type MetricStore } from "./metric-store.ts";
+import type { MetricLabels } from "./labels.ts";
 
-const SCOPE = { name: "@trellis/sidecar/istio" };
+/** The instrumentation scope of every exported metric. */
+export const METRICS_SCOPE = "@trellis/sidecar/istio";
 
-type Point<T> = { startTime: HrTime; endTime: HrTime; attributes: Attributes; value: T };
+const counter = (name: string, description: string, unit: string, points: SumPoint[]): EncodableMetric => ({ kind: "sum", name, description, unit, points });
 
-function sum(name: string, description: string, unit: string, dataPoints: Point<number>[]): MetricData {
-  return {
-    descriptor: { name, description, unit, valueType: ValueType.INT },
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.SUM,
-    isMonotonic: true,
-    dataPoints,
-  };
-}
+const histogram = (name: string, description: string, unit: string, points: HistogramPoint[]): EncodableMetric => ({ kind: "histogram", name, description, unit, bounds: ISTIO_BUCKETS, points });
 
-function histogram(name: string, description: string, unit: string, dataPoints: Point<HistogramState>[]): MetricData {
-  return {
-    descriptor: { name, description, unit, valueType: ValueType.DOUBLE },
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.HISTOGRAM,
-    dataPoints: dataPoints.map((point) => ({
-      ...point,
-      value: {
-        // Copied: the live arrays keep counting while the exporter serialises.
-        buckets: { boundaries: ISTIO_BUCKETS as number[], counts: point.value.counts.slice() },
-        sum: point.value.sum,
-        count: point.value.count,
-        ...(point.value.count > 0 ? { min: point.value.min, max: point.value.max } : {}),
-      },
-    })),
-  };
-}
+// The live state is read as is: a push encodes and a scrape formats synchronously, so nothing counts meanwhile.
+const histogramPoint = (attributes: MetricLabels, state: HistogramState): HistogramPoint => ({ attributes, ...state });
 
-/** The store's series as SDK metric data; `nowMs` is the end time of every point. */
-export function collectMetrics(store: MetricStore, nowMs: number): MetricData[] {
-  const startTime = millisToHrTime(store.startTimeMs);
-  const endTime = millisToHrTime(nowMs);
-  const at = <T>(attributes: Attributes, value: T): Point<T> => ({ startTime, endTime, attributes, value });
+/** The store's series as cumulative metrics; metrics with no series yet are left out (OTLP and Prometheus have no use for them). */
+export function collectMetrics(store: MetricStore): EncodableMetric[] {
   const requests = [...store.requestSeries()];
   const tcp = [...store.tcpSeries()];
-  const metrics: MetricData[] = [
-    sum("istio_requests_total", "Requests, by Istio's standard labels", "", requests.map((s) => at(s.labels, s.requests))),
-    histogram("istio_request_duration_milliseconds", "Request duration", "ms", requests.map((s) => at(s.labels, s.duration))),
-    histogram("istio_request_bytes", "Request body size", "By", requests.map((s) => at(s.labels, s.requestBytes))),
-    histogram("istio_response_bytes", "Response body size", "By", requests.map((s) => at(s.labels, s.responseBytes))),
-    sum("istio_tcp_sent_bytes_total", "Bytes sent downstream on TCP connections", "By", tcp.map((s) => at(s.labels, s.sent))),
-    sum("istio_tcp_received_bytes_total", "Bytes received from downstream on TCP connections", "By", tcp.map((s) => at(s.labels, s.received))),
-    sum("istio_tcp_connections_opened_total", "TCP connections opened", "", tcp.map((s) => at(s.labels, s.opened))),
-    sum("istio_tcp_connections_closed_total", "TCP connections closed", "", tcp.map((s) => at(s.labels, s.closed))),
-    sum(
+  const metrics: EncodableMetric[] = [
+    counter("istio_requests_total", "Requests, by Istio's standard labels", "", requests.map((s) => ({ attributes: s.labels, value: s.requests }))),
+    histogram("istio_request_duration_milliseconds", "Request duration", "ms", requests.map((s) => histogramPoint(s.labels, s.duration))),
+    histogram("istio_request_bytes", "Request body size", "By", requests.map((s) => histogramPoint(s.labels, s.requestBytes))),
+    histogram("istio_response_bytes", "Response body size", "By", requests.map((s) => histogramPoint(s.labels, s.responseBytes))),
+    counter("istio_tcp_sent_bytes_total", "Bytes sent downstream on TCP connections", "By", tcp.map((s) => ({ attributes: s.labels, value: s.sent }))),
+    counter("istio_tcp_received_bytes_total", "Bytes received from downstream on TCP connections", "By", tcp.map((s) => ({ attributes: s.labels, value: s.received }))),
+    counter("istio_tcp_connections_opened_total", "TCP connections opened", "", tcp.map((s) => ({ attributes: s.labels, value: s.opened }))),
+    counter("istio_tcp_connections_closed_total", "TCP connections closed", "", tcp.map((s) => ({ attributes: s.labels, value: s.closed }))),
+    counter(
       "trellis_upstream_events_total",
       "Resilience events per cluster (retries, overflows, ejections), Envoy's cluster.<name>.upstream_rq_* counters",
       "",
-      [...store.clusterSeries()].map((s) => at({ cluster_name: s.cluster, event: s.event }, s.count)),
+      [...store.clusterSeries()].map((s) => ({ attributes: { cluster_name: s.cluster, event: s.event }, value: s.count })),
     ),
-    sum(
+    counter(
       "trellis_telemetry_dropped_total",
       "Telemetry lost instead of slowing requests: spans/logs (queue full or export failed), metrics (failed exports, series over the limit)",
       "",
       [...store.dropped()].map(([key, count]) => {
         const [signal = "", reason = ""] = key.split("|");
-        return at({ signal, reason }, count);
+        return { attributes: { signal, reason }, value: count };
       }),
     ),
   ];
-  // OTLP and Prometheus both reject or ignore empty metrics; leave them out until they have a series.
-  return metrics.filter((metric) => metric.dataPoints.length > 0);
-}
-
-export function createMetricProducer(store: MetricStore): MetricProducer {
-  return {
-    collect: (): Promise<CollectionResult> =>
-      Promise.resolve({
-        // The readers merge this producer's scope metrics into the MeterProvider's resource; this one is ignored.
-        resourceMetrics: { resource: resourceFromAttributes({}), scopeMetrics: [{ scope: SCOPE, metrics: collectMetrics(store, Date.now()) }] },
-        errors: [],
-      }),
-  };
+  return metrics.filter((metric) => metric.points.length > 0);
 }

@@ -1,8 +1,8 @@
 // Istio's metrics aggregated in place: one series per label set, found by a cheap string key, with counters and
 // fixed-bucket histograms as plain numbers. Measured (bench/sidecar-telemetry/sdk-attribute-cost.ts): the
 // OpenTelemetry SDK spends ~20 µs per request hashing Istio's ~20 labels for four instruments, over the whole
-// telemetry budget; here a request costs one string concatenation, one Map lookup and a few additions. The SDK
-// still does the exporting: metric-producer.ts hands these series to its readers as cumulative data points.
+// telemetry budget; here a request costs one string concatenation, one Map lookup and a few additions.
+// metric-producer.ts reads these series as cumulative metrics when a push or a scrape needs them.
 import type { ClusterEvent, RequestRecord, TcpRecord } from "./records.ts";
 import { buildRequestLabels, buildTcpLabels, requestSeriesKey, tcpSeriesKey, type MetricLabels } from "./labels.ts";
 

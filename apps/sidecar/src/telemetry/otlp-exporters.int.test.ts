@@ -1,13 +1,18 @@
-// The sidecar's OTLP/HTTP export against a real loopback receiver: what the span and access-log pipelines POST
-// decodes with @trellis/otlp (with the ingest token, over one kept-alive connection), and every way a POST can fail
-// (error status, refused connection, no answer in time) is reported as a failure, which drop-counting.ts counts.
+// The sidecar's OTLP/HTTP export against a real loopback receiver: what the span, access-log and metrics pipelines
+// POST decodes with @trellis/otlp (with the ingest token, over one kept-alive connection), metrics as the SDK's
+// OTLPMetricExporter sent them before, and every way a POST can fail (error status, refused connection, no answer in
+// time) is reported as a failure, which drop-counting.ts / metrics-export.ts count.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { decodeLogsRequest, decodeTraceRequest, encodeResource, encodeScope, startTraceBatch } from "@trellis/otlp";
-import { afterEach, describe, expect, it } from "vitest";
+import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
+import { decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest, encodeResource, encodeScope, startTraceBatch } from "@trellis/otlp";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createAccessLog } from "./log-export.ts";
+import { createMetricStore } from "./metric-store.ts";
+import { createMetricsExport } from "./metrics-export.ts";
 import { createOtlpPoster } from "./otlp-exporters.ts";
-import { makeRequestRecord } from "./testing-records.ts";
+import { makeRequestRecord, makeTcpRecord } from "./testing-records.ts";
+import { collectSdkResourceMetrics } from "./testing-sdk-metrics.ts";
 import { createSpanExport, HttpSpan, SPAN_BATCH_SIZE, TRACER_NAME, writeSpan } from "./traces.ts";
 
 const resource = encodeResource({ "service.name": "checkout", "service.namespace": "shop" });
@@ -141,5 +146,90 @@ describe("access-log export", () => {
         spanId: "00f067aa0ba902b7",
       }),
     ]);
+  });
+});
+
+describe("metrics export", () => {
+  const resourceAttributes = { "service.name": "checkout", "service.namespace": "shop", "service.instance.id": "checkout-v1-0" };
+  const NOW_MS = 1767225610456;
+
+  function fillStore() {
+    const store = createMetricStore(() => 1767225600123);
+    store.recordRequest(makeRequestRecord({ durationMs: 3 }));
+    store.recordRequest(makeRequestRecord({ reporter: "destination", status: 503, flags: ["UF", "URX"], requestBytes: 2 ** 33 }));
+    store.recordTcp(makeTcpRecord({ sentBytes: 2 ** 40 }));
+    store.recordClusterEvent("cart", "retry");
+    store.countDropped("spans", "queue_full", 4);
+    return store;
+  }
+
+  function startExport(store: ReturnType<typeof createMetricStore>, url: string, intervalMs: number) {
+    return createMetricsExport({
+      resource: encodeResource(resourceAttributes),
+      resourceAttributes,
+      otlpEndpoint: url,
+      otlpHeaders: { authorization: "Bearer s3cret" },
+      intervalMs,
+      store,
+      now: () => NOW_MS,
+    });
+  }
+
+  it("pushes every interval to /v1/metrics with the ingest token, decoding to what the SDK's OTLPMetricExporter sent", async () => {
+    const receiver = await startReceiver((res) => res.writeHead(200).end());
+    receivers.push(receiver);
+    const store = fillStore();
+    const metrics = startExport(store, receiver.url, 40);
+    await vi.waitFor(() => expect(receiver.bodies.length).toBeGreaterThanOrEqual(2), { timeout: 2_000, interval: 10 });
+    await metrics.shutdown();
+    expect(receiver.bodies[0]).toMatchObject({ path: "/v1/metrics", contentType: "application/x-protobuf", authorization: "Bearer s3cret" });
+    expect(receiver.connections()).toBe(1);
+
+    const sdkExporter = new OTLPMetricExporter({ url: `${receiver.url}/v1/metrics` });
+    const exported = await new Promise<number>((resolve) => sdkExporter.export(collectSdkResourceMetrics(store, NOW_MS, resourceAttributes), (result) => resolve(result.code)));
+    await sdkExporter.shutdown();
+    expect(exported).toBe(0);
+    const [ours, sdk] = [receiver.bodies[0], receiver.bodies.at(-1)].map((b) => decodeMetricsRequest(b?.body ?? new Uint8Array(), "protobuf"));
+    // Two request series (a counter and three histograms each), one TCP series (four counters), an event, a drop.
+    expect(ours?.points).toHaveLength(14);
+    expect(ours).toEqual(sdk);
+    expect(ours?.points.find((p) => p.name === "istio_tcp_sent_bytes_total")).toMatchObject({ value: 2 ** 40, startTimeUnixNano: 1767225600123000000n, timeUnixNano: BigInt(NOW_MS) * 1_000_000n });
+  });
+
+  it("counts a push the collector did not take as a dropped metrics export, and sends nothing while there is nothing to send", async () => {
+    const receiver = await startReceiver((res) => res.writeHead(400).end("no"));
+    receivers.push(receiver);
+    const empty = createMetricStore();
+    const idle = startExport(empty, receiver.url, 20);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await idle.shutdown();
+    expect(receiver.bodies).toHaveLength(0);
+
+    const store = fillStore();
+    const metrics = startExport(store, receiver.url, 60_000);
+    await metrics.shutdown();
+    expect(receiver.bodies.map((b) => b.path)).toEqual(["/v1/metrics"]);
+    expect(store.dropped().get("metrics|export_failed")).toBe(1);
+  });
+
+  it("pushes once more on shutdown, after the push in flight, with the totals counted since", async () => {
+    const answers: (() => void)[] = [];
+    const receiver = await startReceiver((res) => answers.push(() => res.writeHead(200).end()));
+    receivers.push(receiver);
+    const store = fillStore();
+    // The push times out at the interval (as the SDK's reader did), so the interval outlasts the wait below.
+    const metrics = startExport(store, receiver.url, 300);
+    await vi.waitFor(() => expect(answers).toHaveLength(1), { timeout: 2_000, interval: 5 });
+    store.recordRequest(makeRequestRecord({ durationMs: 3 }));
+    const shutdown = metrics.shutdown();
+    // The final push waits for the one in flight.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(receiver.bodies).toHaveLength(1);
+    answers[0]?.();
+    await vi.waitFor(() => expect(answers).toHaveLength(2), { timeout: 2_000, interval: 5 });
+    answers[1]?.();
+    await shutdown;
+    const requests = receiver.bodies.map((b) => decodeMetricsRequest(b.body, "protobuf").points.find((p) => p.name === "istio_requests_total" && p.attributes.reporter === "source")?.value);
+    expect(requests).toEqual([1, 2]);
   });
 });
