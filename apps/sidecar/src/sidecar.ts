@@ -4,7 +4,6 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { NodeInfo } from "@trellis/mesh-config";
 import { listen } from "@trellis/runtime";
-import { Pool } from "undici";
 import { createAdminServer } from "./admin.ts";
 import { createConfigStore } from "./config-store.ts";
 import { startConfigStream, type ConfigStream } from "./config-stream.ts";
@@ -53,9 +52,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     settings: options.telemetry,
   });
   const store = createConfigStore({ service: options.service });
-  // The local app's keep-alive pool (not in gateway mode); peer sidecars are reached through the per-cluster pools
-  // (outbound/pools.ts).
-  let appPool: Pool | null = null;
+  // The local app's keep-alive pool; peer sidecars are reached through the per-cluster pools (outbound/pools.ts).
+  const appAgent = new http.Agent({ keepAlive: true });
   const currentSnapshot = () => store.current()?.snapshot ?? null;
   const balancer = createLoadBalancer();
 
@@ -113,9 +111,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       node = nodeInfo(options, { address, inboundUrl: `http://${address}`, adminUrl, upstreams: [options.route] });
     } else {
       const self = { workload: options.workload, app: options.service, version: options.version, namespace: options.namespace };
-      // No undici timeouts: the app may stream for as long as it likes; route timeouts are the caller side's.
-      appPool = new Pool(`http://${LOOPBACK}:${options.appPort}`, { headersTimeout: 0, bodyTimeout: 0 });
-      const onRequest = createInboundHandler({ appPort: options.appPort, telemetry, app: appPool, currentSnapshot, self, spiffeId: identity?.spiffeId ?? null });
+      const onRequest = createInboundHandler({ appPort: options.appPort, telemetry, agent: appAgent, currentSnapshot, self, spiffeId: identity?.spiffeId ?? null });
       inbound = createMeshListener({
         onRequest: drain.wrap(onRequest),
         mtlsMode: () => currentSnapshot()?.inbound.mtlsMode ?? null,
@@ -175,7 +171,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       meshTls?.stop();
       await closeServer(admin, 0);
       resilience.stop();
-      await appPool?.destroy();
+      appAgent.destroy();
       await telemetry.shutdown(FLUSH_MS);
     },
   };

@@ -4,7 +4,6 @@
 // calling sidecar's x-trellis-peer-metadata header, which the app never sees.
 import type http from "node:http";
 import type { Snapshot } from "@trellis/mesh-config";
-import type { Dispatcher } from "undici";
 import { forwardRequest, sendLocalReply } from "../proxy/forward.ts";
 import { toUpstreamHeaders } from "../proxy/headers.ts";
 import { hostOf, pathOf } from "../proxy/request-info.ts";
@@ -18,8 +17,7 @@ import { authorize } from "./authorization.ts";
 export type InboundDeps = {
   appPort: number;
   telemetry: Telemetry;
-  /** The keep-alive pool to the app on 127.0.0.1:appPort. */
-  app: Dispatcher;
+  agent: http.Agent;
   /** The config in force; its inbound.authorization is enforced. */
   currentSnapshot: () => Snapshot | null;
   /** This workload, as the destination of every inbound request. */
@@ -38,7 +36,8 @@ const FLAG_LISTS = new Map<ResponseFlag, readonly ResponseFlag[]>();
 /** Per request: what the record needs besides the request itself (one small object, no closures over big ones). */
 type Exchange = { startTimeMs: number; startedAt: number; requestBytes: number; responseBytes: number };
 
-export function createInboundHandler({ appPort, telemetry, app, currentSnapshot, self, spiffeId }: InboundDeps): http.RequestListener {
+export function createInboundHandler({ appPort, telemetry, agent, currentSnapshot, self, spiffeId }: InboundDeps): http.RequestListener {
+  const target = { host: "127.0.0.1", port: appPort };
   const describeTarget = `the app on 127.0.0.1:${appPort}`;
   const upstreamHost = `127.0.0.1:${appPort}`;
   // Istio names the inbound cluster inbound|<port>||.
@@ -118,7 +117,7 @@ export function createInboundHandler({ appPort, telemetry, app, currentSnapshot,
     // The app sees this SERVER span as its parent (as behind Envoy), so calls it makes while handling the request,
     // when it copies traceparent onto them, nest under this hop in the trace.
     telemetry.inject(span, headers);
-    void forwardRequest({ req, res, upstream: app, headers, describeTarget, bytes: x }).then((end) => finish(end.status, end.flag, true, requestId));
+    void forwardRequest({ req, res, target, headers, agent, describeTarget, bytes: x }).then((end) => finish(end.status, end.flag, true, requestId));
   };
 }
 

@@ -2,7 +2,6 @@
 // dies half-way through its body, is slower than the route timeout, or when the caller leaves before the answer.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Pool } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { forwardRequest, type ExchangeOutcome } from "./forward.ts";
 import { toUpstreamHeaders } from "./headers.ts";
@@ -20,11 +19,11 @@ async function serve(handler: http.RequestListener): Promise<number> {
 /** A proxy in front of `upstreamPort` that reports each exchange's outcome. */
 async function proxyTo(upstreamPort: number, timeoutMs?: number): Promise<{ port: number; outcomes: ExchangeOutcome[] }> {
   const outcomes: ExchangeOutcome[] = [];
-  const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { headersTimeout: 0, bodyTimeout: 0 });
-  closers.push(() => void pool.destroy());
+  const agent = new http.Agent({ keepAlive: true });
+  closers.push(() => agent.destroy());
   const port = await serve((req, res) => {
     const headers = toUpstreamHeaders(req.headers, { remoteAddress: req.socket.remoteAddress });
-    void forwardRequest({ req, res, upstream: pool, headers, describeTarget: "the test upstream", timeoutMs }).then((o) => outcomes.push(o));
+    void forwardRequest({ req, res, target: { host: "127.0.0.1", port: upstreamPort }, headers, agent, describeTarget: "the test upstream", timeoutMs }).then((o) => outcomes.push(o));
   });
   return { port, outcomes };
 }
