@@ -3,7 +3,7 @@
 // telemetry/index.ts and span-attributes.ts set, SDK log records as the old recordRequest emitted them, and batch
 // processors behind exporters that encode with @trellis/otlp (encodeTraceExport / encodeLogsExport) and POST
 // with the sidecar's poster.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type Tracer } from "@opentelemetry/api";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "@opentelemetry/api-logs";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
@@ -12,9 +12,9 @@ import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, Trace
 import { encodeLogsExport, encodeResource, encodeScope, encodeTraceExport } from "@trellis/otlp/encode";
 import { isErrorStatus } from "../../apps/sidecar/src/response-flags.ts";
 import { buildRequestAttributes, formatRequestLine, severityOf } from "../../apps/sidecar/src/telemetry/access-log.ts";
-import { joinFlags } from "../../apps/sidecar/src/telemetry/labels.ts";
 import { createOtlpPoster } from "../../apps/sidecar/src/telemetry/otlp-exporters.ts";
 import type { RequestRecord } from "../../apps/sidecar/src/telemetry/records.ts";
+import { setRecordAttributesAsBefore } from "../../apps/sidecar/src/telemetry/testing-sdk-spans.ts";
 
 export const resource = defaultResource().merge(
   resourceFromAttributes({ "service.name": "checkout", "service.namespace": "shop", "service.version": "v1", "service.instance.id": "checkout-v1" }),
@@ -52,29 +52,13 @@ export function recordSdkSpan(tracer: Tracer, r: RequestRecord): void {
   const span = tracer.startSpan("GET", { kind: SpanKind.CLIENT, attributes: { "http.request.method": "GET", "url.path": r.path, "server.address": "cart", "trellis.upstream_service": "cart" } }, ROOT_CONTEXT);
   if (span.isRecording()) {
     if (r.status !== null) span.setAttribute("http.response.status_code", r.status);
-    setRecordAttributes(span, r);
+    setRecordAttributesAsBefore(span, r);
     if (isErrorStatus(r.status)) {
       span.setAttribute("error.type", r.status === null ? "no_response" : String(r.status));
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
   }
   span.end();
-}
-
-function setRecordAttributes(span: Span, r: RequestRecord): void {
-  span.setAttribute("network.protocol.version", r.httpVersion === "HTTP/2" ? "2" : "1.1");
-  span.setAttribute("http.request.body.size", r.requestBytes);
-  span.setAttribute("http.response.body.size", r.responseBytes);
-  if (r.flags.length > 0) span.setAttribute("trellis.response_flags", joinFlags(r.flags));
-  span.setAttribute("trellis.attempts", r.attempts);
-  if (r.userAgent !== null) span.setAttribute("user_agent.original", r.userAgent);
-  if (r.requestId !== null) span.setAttribute("trellis.request_id", r.requestId);
-  if (r.grpcStatus !== null) span.setAttribute("rpc.grpc.status_code", r.grpcStatus);
-  if (r.upstreamCluster !== null) span.setAttribute("trellis.cluster", r.upstreamCluster);
-  if (r.upstreamHost !== null) span.setAttribute("trellis.upstream_host", r.upstreamHost);
-  if (r.routeName !== null) span.setAttribute("trellis.route_name", r.routeName);
-  if (r.sourcePrincipal !== null) span.setAttribute("trellis.source_principal", r.sourcePrincipal);
-  if (r.destinationPrincipal !== null) span.setAttribute("trellis.destination_principal", r.destinationPrincipal);
 }
 
 export function createSdkLogPath(url: string, timer: ExportTimer, batchSize = 256): { logger: Logger; shutdown: () => Promise<void> } {

@@ -1,11 +1,10 @@
-import { createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span } from "@opentelemetry/api";
+import { createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from "@opentelemetry/api";
 import { AlwaysOnSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { decodeTraceRequest, encodeResource, encodeScope, encodeTraceExport, startTraceBatch } from "@trellis/otlp";
 import { describe, expect, it } from "vitest";
 import { isErrorStatus } from "../response-flags.ts";
-import { joinFlags } from "./labels.ts";
-import type { RequestRecord } from "./records.ts";
 import { makeRequestRecord } from "./testing-records.ts";
+import { setRecordAttributesAsBefore } from "./testing-sdk-spans.ts";
 import type { TraceContext } from "./trace-context.ts";
 import { HttpSpan, toFinishedSpan, TRACER_NAME, writeSpan, type HttpSpanEnd, type HttpSpanStart } from "./traces.ts";
 
@@ -114,22 +113,6 @@ async function encodeAsSdk(ours: HttpSpan, start: HttpSpanStart, marks: Marks, {
   const finished = exporter.getFinishedSpans();
   await provider.shutdown();
   return encodeTraceExport(resourceField, scope, finished);
-}
-
-function setRecordAttributesAsBefore(span: Span, r: RequestRecord): void {
-  span.setAttribute("network.protocol.version", r.httpVersion === "HTTP/2" ? "2" : "1.1");
-  span.setAttribute("http.request.body.size", r.requestBytes);
-  span.setAttribute("http.response.body.size", r.responseBytes);
-  if (r.flags.length > 0) span.setAttribute("trellis.response_flags", joinFlags(r.flags));
-  span.setAttribute("trellis.attempts", r.attempts);
-  if (r.userAgent !== null) span.setAttribute("user_agent.original", r.userAgent);
-  if (r.requestId !== null) span.setAttribute("trellis.request_id", r.requestId);
-  if (r.grpcStatus !== null) span.setAttribute("rpc.grpc.status_code", r.grpcStatus);
-  if (r.upstreamCluster !== null) span.setAttribute("trellis.cluster", r.upstreamCluster);
-  if (r.upstreamHost !== null) span.setAttribute("trellis.upstream_host", r.upstreamHost);
-  if (r.routeName !== null) span.setAttribute("trellis.route_name", r.routeName);
-  if (r.sourcePrincipal !== null) span.setAttribute("trellis.source_principal", r.sourcePrincipal);
-  if (r.destinationPrincipal !== null) span.setAttribute("trellis.destination_principal", r.destinationPrincipal);
 }
 
 const scenarios: { name: string; start: HttpSpanStart; marks: Marks; end: HttpSpanEnd }[] = [
