@@ -11,8 +11,21 @@ export type H2RecordWhere = Pick<
 
 /** `requestId` is the one sent on (the sidecar sets one when the caller did not). */
 export function buildH2Record(headers: IncomingHttpHeaders, requestId: unknown, grpc: boolean, startTimeMs: number, outcome: H2Outcome, where: H2RecordWhere): RequestRecord {
+  // A literal, not a spread of `where`: the telemetry encoders read a spread-made record about half as fast
+  // (bench/results/sidecar-telemetry-cost.md).
   return {
-    ...where,
+    reporter: where.reporter,
+    attempts: where.attempts,
+    upstreamHost: where.upstreamHost,
+    upstreamCluster: where.upstreamCluster,
+    routeName: where.routeName,
+    source: where.source,
+    destination: where.destination,
+    destinationService: where.destinationService,
+    sourcePrincipal: where.sourcePrincipal,
+    destinationPrincipal: where.destinationPrincipal,
+    mtls: where.mtls,
+    spanContext: where.spanContext,
     protocol: grpc ? "grpc" : "http",
     httpVersion: "HTTP/2",
     method: headers[":method"] ?? "GET",
