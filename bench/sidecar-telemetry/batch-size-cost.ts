@@ -1,10 +1,10 @@
 // CPU per span and per access-log record of the sidecar's export pipeline (records encoded into the pending batch,
-// sealed, POSTed: drop-counting.ts, the same parts createSpanExport / createAccessLog put together) at several
+// sealed, POSTed: export-queue.ts, the same parts createSpanExport / createAccessLog put together) at several
 // batch sizes: what chose SPAN_BATCH_SIZE and LOG_BATCH_SIZE. The OTLP sink runs in a child process.
 // Run: npx tsx bench/sidecar-telemetry/batch-size-cost.ts
 import { spawn } from "node:child_process";
 import { encodeResource, encodeScope, startLogsBatch, startTraceBatch, type RecordBatch } from "@trellis/otlp/encode";
-import { createExportQueue, type WriteRecord } from "../../apps/sidecar/src/telemetry/drop-counting.ts";
+import { createExportQueue, type WriteRecord } from "../../apps/sidecar/src/telemetry/export-queue.ts";
 import { LOGGER_NAME, writeRequestLog } from "../../apps/sidecar/src/telemetry/log-export.ts";
 import { createOtlpPoster } from "../../apps/sidecar/src/telemetry/otlp-exporters.ts";
 import { HttpSpan, TRACER_NAME, writeSpan } from "../../apps/sidecar/src/telemetry/traces.ts";

@@ -120,6 +120,18 @@ function visitPeer(r: Peer, sink: AttributeSink): void {
   sink.string(K.connectionSecurityPolicy, r.mtls ? "mutual_tls" : "none");
 }
 
+type Addresses = Pick<TcpRecord, "upstreamHost" | "upstreamCluster" | "upstreamLocalAddress" | "downstreamLocalAddress" | "downstreamRemoteAddress" | "requestedServerName">;
+
+/** Where the request or connection went and came from, as HTTP and TCP records both know it. */
+function visitAddresses(r: Addresses, sink: AttributeSink): void {
+  visitIfKnown(sink, K.upstreamHost, r.upstreamHost);
+  visitIfKnown(sink, K.upstreamCluster, r.upstreamCluster);
+  visitIfKnown(sink, K.upstreamLocalAddress, r.upstreamLocalAddress);
+  visitIfKnown(sink, K.downstreamLocalAddress, r.downstreamLocalAddress);
+  visitIfKnown(sink, K.downstreamRemoteAddress, r.downstreamRemoteAddress);
+  visitIfKnown(sink, K.requestedServerName, r.requestedServerName);
+}
+
 /**
  * Istio's default JSON access-log fields (numbers as numbers; absent optional ones left out). start_time is the
  * OTLP record's own time (and the body's first field), so it is not repeated as an attribute.
@@ -144,12 +156,7 @@ export function visitRequestAttributes(r: RequestRecord, sink: AttributeSink): v
   visitIfKnown(sink, K.xForwardedFor, r.xForwardedFor);
   visitIfKnown(sink, K.userAgent, r.userAgent);
   visitIfKnown(sink, K.requestId, r.requestId);
-  visitIfKnown(sink, K.upstreamHost, r.upstreamHost);
-  visitIfKnown(sink, K.upstreamCluster, r.upstreamCluster);
-  visitIfKnown(sink, K.upstreamLocalAddress, r.upstreamLocalAddress);
-  visitIfKnown(sink, K.downstreamLocalAddress, r.downstreamLocalAddress);
-  visitIfKnown(sink, K.downstreamRemoteAddress, r.downstreamRemoteAddress);
-  visitIfKnown(sink, K.requestedServerName, r.requestedServerName);
+  visitAddresses(r, sink);
   visitIfKnown(sink, K.routeName, r.routeName);
   visitIfKnown(sink, K.sourcePrincipal, r.sourcePrincipal);
   visitIfKnown(sink, K.destinationPrincipal, r.destinationPrincipal);
@@ -163,12 +170,7 @@ export function visitTcpAttributes(r: TcpRecord, sink: AttributeSink): void {
   sink.number(K.bytesSent, r.sentBytes);
   sink.number(K.duration, durationMs(r.durationMs));
   visitPeer(r, sink);
-  visitIfKnown(sink, K.upstreamHost, r.upstreamHost);
-  visitIfKnown(sink, K.upstreamCluster, r.upstreamCluster);
-  visitIfKnown(sink, K.upstreamLocalAddress, r.upstreamLocalAddress);
-  visitIfKnown(sink, K.downstreamLocalAddress, r.downstreamLocalAddress);
-  visitIfKnown(sink, K.downstreamRemoteAddress, r.downstreamRemoteAddress);
-  visitIfKnown(sink, K.requestedServerName, r.requestedServerName);
+  visitAddresses(r, sink);
   visitIfKnown(sink, K.sourcePrincipal, r.sourcePrincipal);
   visitIfKnown(sink, K.destinationPrincipal, r.destinationPrincipal);
 }

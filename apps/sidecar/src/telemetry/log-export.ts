@@ -1,9 +1,9 @@
 // The access log's way out: each request's or TCP connection's record is written straight from its RequestRecord /
 // TcpRecord into the pending OTLP logs batch (the Istio text line as body, the attributes access-log.ts visits,
-// the request span's trace and span ids), which drop-counting.ts seals and POSTs to `${otlpEndpoint}/v1/logs`.
+// the request span's trace and span ids), which export-queue.ts seals and POSTs to `${otlpEndpoint}/v1/logs`.
 import { beginLogRecord, encodeScope, finishLogRecord, startLogsBatch, type EncodedResource, type RecordBatch } from "@trellis/otlp/encode";
 import { formatRequestLine, formatTcpLine, INFO, severityOf, visitRequestAttributes, visitTcpAttributes, WARN } from "./access-log.ts";
-import { createExportQueue, type OnDrop } from "./drop-counting.ts";
+import { createExportQueue, type OnDrop } from "./export-queue.ts";
 import { createOtlpPoster } from "./otlp-exporters.ts";
 import type { RequestRecord, TcpRecord } from "./records.ts";
 

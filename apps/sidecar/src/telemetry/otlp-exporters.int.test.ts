@@ -1,7 +1,7 @@
 // The sidecar's OTLP/HTTP export against a real loopback receiver: what the span, access-log and metrics pipelines
 // POST decodes with @trellis/otlp (with the ingest token, over one kept-alive connection), metrics as the SDK's
 // OTLPMetricExporter sent them before, and every way a POST can fail (error status, refused connection, no answer in
-// time) is reported as a failure, which drop-counting.ts / metrics-export.ts count.
+// time) is reported as a failure, which export-queue.ts / metrics-export.ts count.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";

@@ -1,6 +1,6 @@
-// The OTLP/HTTP POST of sealed span and access-log batches (drop-counting.ts): over a keep-alive agent, as the
+// The OTLP/HTTP POST of sealed span and access-log batches (export-queue.ts): over a keep-alive agent, as the
 // official OTLP/HTTP proto exporters do (same URL, Content-Type, 10 s timeout, no compression, a few retries of
-// retryable answers within that timeout). A batch that still fails is reported so drop-counting.ts counts it,
+// retryable answers within that timeout). A batch that still fails is reported so export-queue.ts counts it,
 // and is dropped: a dead collector never holds memory or the event loop.
 import http from "node:http";
 import https from "node:https";
@@ -29,7 +29,7 @@ export type OtlpPoster = {
 export function createOtlpPoster({ url, headers: extraHeaders = {}, timeoutMs = EXPORT_TIMEOUT_MS }: { url: string; headers?: Record<string, string>; timeoutMs?: number }): OtlpPoster {
   const target = new URL(url);
   const client = target.protocol === "https:" ? https : http;
-  // One batch is in flight at a time per signal (drop-counting.ts); two sockets cover a slow response overlapping.
+  // One batch is in flight at a time per signal (export-queue.ts); two sockets cover a slow response overlapping.
   const agent = new client.Agent({ keepAlive: true, maxSockets: 2 });
   const headers = { ...extraHeaders, "content-type": "application/x-protobuf", "user-agent": "trellis-sidecar" };
   let inFlight = 0;
@@ -51,7 +51,7 @@ export function createOtlpPoster({ url, headers: extraHeaders = {}, timeoutMs = 
       };
       const deadline = Date.now() + timeoutMs;
       // OTLP/HTTP's retryable answers (429, 502, 503, 504, honouring Retry-After) and refused or reset connections
-      // are tried again a few times within the export timeout; meanwhile the bounded queue (drop-counting.ts) keeps
+      // are tried again a few times within the export timeout; meanwhile the bounded queue (export-queue.ts) keeps
       // absorbing (and counting what it drops), so a collector pushing back never holds a request up.
       const attempt = (retriesLeft: number) => {
         const retryOrFail = (error: Error, retryAfterMs: number | null) => {

@@ -1,11 +1,11 @@
 // The sidecar's spans without an SDK: a span is one small object holding what its OTLP Span will say; when it
-// ends, it is encoded straight into the pending export batch (drop-counting.ts) and nothing of it is kept. Sampling
+// ends, it is encoded straight into the pending export batch (export-queue.ts) and nothing of it is kept. Sampling
 // is parent-based (a caller's decision is kept; traces started here are sampled at the configured ratio), and an
 // unsampled span costs its ids and nothing more.
 import type { IncomingHttpHeaders } from "node:http";
 import { AttributeRecord, beginSpan, encodeScope, finishSpan, OTLP_SPAN_KIND, startTraceBatch, type EncodedResource, type RecordBatch, type SpanHead } from "@trellis/otlp/encode";
 import { isErrorStatus, type ResponseFlag } from "../response-flags.ts";
-import { createExportQueue, type OnDrop } from "./drop-counting.ts";
+import { createExportQueue, type OnDrop } from "./export-queue.ts";
 import { createOtlpPoster } from "./otlp-exporters.ts";
 import type { RequestRecord } from "./records.ts";
 import { visitSpanAttributes } from "./span-attributes.ts";
@@ -128,7 +128,7 @@ export class HttpSpan implements TraceContext, SpanHead {
   }
 }
 
-/** Appends an ended span to a trace batch (drop-counting.ts calls this with the pending batch). */
+/** Appends an ended span to a trace batch (export-queue.ts calls this with the pending batch). */
 export function writeSpan(batch: RecordBatch, span: HttpSpan): void {
   const at = beginSpan(batch, span);
   visitSpanAttributes(span, batch);

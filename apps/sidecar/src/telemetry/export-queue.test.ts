@@ -1,6 +1,6 @@
 import { beginLogRecord, decodeLogsRequest, encodeResource, encodeScope, finishLogRecord, startLogsBatch, type RecordBatch } from "@trellis/otlp";
 import { describe, expect, it } from "vitest";
-import { createExportQueue } from "./drop-counting.ts";
+import { createExportQueue } from "./export-queue.ts";
 import type { DropReason } from "./metric-store.ts";
 import type { OtlpPoster, PostDone } from "./otlp-exporters.ts";
 
