@@ -16,6 +16,8 @@ import { createLoadBalancer } from "./outbound/concrete.ts";
 import { createResilience } from "./outbound/cluster-state.ts";
 import { describeClusters } from "./outbound/clusters-admin.ts";
 import { createOutboundHandler } from "./outbound/handler.ts";
+import { createClusterPool, type ClusterPool } from "./outbound/pools.ts";
+import { installHttp1Engine } from "./http1/server.ts";
 import { answerBadInput } from "./proxy/client-error.ts";
 import { createProtocols } from "./proxy/protocols.ts";
 import { createTelemetry } from "./telemetry/index.ts";
@@ -52,8 +54,6 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     settings: options.telemetry,
   });
   const store = createConfigStore({ service: options.service });
-  // The local app's keep-alive pool; peer sidecars are reached through the per-cluster pools (outbound/pools.ts).
-  const appAgent = new http.Agent({ keepAlive: true });
   const currentSnapshot = () => store.current()?.snapshot ?? null;
   const balancer = createLoadBalancer();
 
@@ -76,6 +76,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   // HTTP/2 and gRPC, WebSocket, TCP pass-through and the forward proxy (proxy/protocols.ts).
   const protocols = createProtocols({ currentSnapshot, balancer, telemetry, resilience, upstreamTls, self: source, log });
   let inbound: MeshListener | null = null;
+  let appPool: ClusterPool | null = null;
   const drain = createDrainTracker();
   const admin = createAdminServer({
     draining: drain.isDraining,
@@ -111,7 +112,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       node = nodeInfo(options, { address, inboundUrl: `http://${address}`, adminUrl, upstreams: [options.route] });
     } else {
       const self = { workload: options.workload, app: options.service, version: options.version, namespace: options.namespace };
-      const onRequest = createInboundHandler({ appPort: options.appPort, telemetry, agent: appAgent, currentSnapshot, self, spiffeId: identity?.spiffeId ?? null });
+      // The local app's keep-alive pool; peer sidecars are reached through the per-cluster pools.
+      appPool = createClusterPool(`inbound|${options.appPort}||`, () => null, { maxConnections: undefined, maxRequestsPerConnection: undefined, idleTimeoutMs: undefined });
+      const onRequest = createInboundHandler({ appPort: options.appPort, telemetry, pool: appPool, currentSnapshot, self, spiffeId: identity?.spiffeId ?? null });
       inbound = createMeshListener({
         onRequest: drain.wrap(onRequest),
         mtlsMode: () => currentSnapshot()?.inbound.mtlsMode ?? null,
@@ -149,6 +152,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     identity?.stop();
     meshTls?.stop();
     resilience.stop();
+    appPool?.close();
     await telemetry.shutdown(0);
     throw error;
   }
@@ -171,7 +175,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
       meshTls?.stop();
       await closeServer(admin, 0);
       resilience.stop();
-      appAgent.destroy();
+      appPool?.close();
       await telemetry.shutdown(FLUSH_MS);
     },
   };
@@ -191,6 +195,7 @@ function nodeInfo(options: SidecarOptions, where: Pick<NodeInfo, "address" | "in
 
 function createProxyServer(handler: http.RequestListener): http.Server {
   const server = http.createServer(handler);
+  installHttp1Engine(server);
   answerBadInput(server);
   // Apps keep pooled connections to their outbound listeners for a long time; closing them after Node's default
   // 5 s invites the reuse race where a request is written onto a socket we are closing.

@@ -2,7 +2,8 @@
 // against the AuthorizationPolicies selecting this workload and forwarded to the local app. Who called comes from
 // the connection (the verified SPIFFE ID, attached by transport/listener.ts) and, for metric labels, from the
 // calling sidecar's x-trellis-peer-metadata header, which the app never sees.
-import type http from "node:http";
+import type { Http1Handler } from "../http1/types.ts";
+import type { ClusterPool } from "../outbound/pools.ts";
 import type { Snapshot } from "@trellis/mesh-config";
 import { forwardRequest, sendLocalReply } from "../proxy/forward.ts";
 import { toUpstreamHeaders } from "../proxy/headers.ts";
@@ -17,7 +18,8 @@ import { authorize } from "./authorization.ts";
 export type InboundDeps = {
   appPort: number;
   telemetry: Telemetry;
-  agent: http.Agent;
+  /** Keep-alive connections to the app. */
+  pool: ClusterPool;
   /** The config in force; its inbound.authorization is enforced. */
   currentSnapshot: () => Snapshot | null;
   /** This workload, as the destination of every inbound request. */
@@ -36,7 +38,7 @@ const FLAG_LISTS = new Map<ResponseFlag, readonly ResponseFlag[]>();
 /** Per request: what the record needs besides the request itself (one small object, no closures over big ones). */
 type Exchange = { startTimeMs: number; startedAt: number; requestBytes: number; responseBytes: number };
 
-export function createInboundHandler({ appPort, telemetry, agent, currentSnapshot, self, spiffeId }: InboundDeps): http.RequestListener {
+export function createInboundHandler({ appPort, telemetry, pool, currentSnapshot, self, spiffeId }: InboundDeps): Http1Handler {
   const target = { host: "127.0.0.1", port: appPort };
   const describeTarget = `the app on 127.0.0.1:${appPort}`;
   const upstreamHost = `127.0.0.1:${appPort}`;
@@ -117,7 +119,7 @@ export function createInboundHandler({ appPort, telemetry, agent, currentSnapsho
     // The app sees this SERVER span as its parent (as behind Envoy), so calls it makes while handling the request,
     // when it copies traceparent onto them, nest under this hop in the trace.
     telemetry.inject(span, headers);
-    void forwardRequest({ req, res, target, headers, agent, describeTarget, bytes: x }).then((end) => finish(end.status, end.flag, true, requestId));
+    void forwardRequest({ req, res, target, headers, pool, describeTarget, bytes: x }).then((end) => finish(end.status, end.flag, true, requestId));
   };
 }
 

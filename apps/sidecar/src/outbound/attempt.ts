@@ -2,7 +2,7 @@
 // settled as soon as the response head arrives or the attempt fails — nothing is written downstream here, so the
 // retry loop can still discard the answer and try again.
 import type http from "node:http";
-import { TLSSocket } from "node:tls";
+import type { UpstreamRequest, UpstreamResponse } from "../http1/client.ts";
 import type { CompiledEndpoint } from "./routing-table.ts";
 import type { BodyReplay } from "./body-replay.ts";
 import type { ClusterPool } from "./pools.ts";
@@ -12,13 +12,11 @@ import type { AttemptFailure } from "./retry-policy.ts";
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 export type AttemptResult =
-  | { kind: "response"; upstream: http.ClientRequest; response: http.IncomingMessage }
-  | { kind: "failure"; failure: AttemptFailure; detail: string; upstream: http.ClientRequest | null };
+  | { kind: "response"; upstream: UpstreamRequest; response: UpstreamResponse }
+  | { kind: "failure"; failure: AttemptFailure; detail: string; upstream: UpstreamRequest | null };
 
 export type AttemptRequest = {
   pool: ClusterPool;
-  /** Whether the request waits in the pool for a connection (counted as pending until it gets one). */
-  pending: boolean;
   endpoint: CompiledEndpoint;
   method: string;
   path: string;
@@ -32,9 +30,8 @@ export type AttemptRequest = {
 export function sendAttempt(a: AttemptRequest, register: (abandon: () => void) => void): Promise<AttemptResult> {
   return new Promise((resolve) => {
     const { target } = a.endpoint;
-    const upstream = a.pool.request({ host: target.host, port: target.port, method: a.method, path: a.path, headers: a.headers }, a.pending);
+    const upstream = a.pool.request({ host: target.host, port: target.port, method: a.method, path: a.path, headers: a.headers });
     let settled = false;
-    let connected = false;
     let perTry: NodeJS.Timeout | undefined;
     let connectTimer: NodeJS.Timeout | undefined;
 
@@ -51,23 +48,19 @@ export function sendAttempt(a: AttemptRequest, register: (abandon: () => void) =
     };
     register(() => settle({ kind: "failure", failure: "reset", detail: "abandoned", upstream: null }));
 
-    upstream.on("socket", (socket) => {
-      if (!socket.connecting) {
-        connected = true; // a pooled keep-alive connection
-        return;
-      }
+    // Over mTLS a connection counts as made once the handshake (and the peer's SPIFFE ID check) passed: a failed
+    // handshake is a connect failure (503 UF), not a reset. A request waiting for a connection slot has no connect
+    // timeout until one is being made for it.
+    const startConnectTimer = () => {
       const connectTimeoutMs = a.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
       connectTimer = setTimeout(() => settle({ kind: "failure", failure: "connect-failure", detail: `no connection within ${connectTimeoutMs} ms`, upstream: null }), connectTimeoutMs);
-      // Over mTLS the connection is only made once the handshake (and the peer's SPIFFE ID check) passed: a failed
-      // handshake is a connect failure (503 UF), not a reset.
-      socket.once(socket instanceof TLSSocket ? "secureConnect" : "connect", () => {
-        connected = true;
-        clearTimeout(connectTimer);
-      });
-    });
+    };
+    if (upstream.connecting && !upstream.connected) startConnectTimer();
+    else if (!upstream.connected) upstream.once("connecting", startConnectTimer);
+    upstream.once("connect", () => clearTimeout(connectTimer));
     upstream.on("response", (response) => settle({ kind: "response", upstream, response }));
     upstream.on("error", (error: NodeJS.ErrnoException) => {
-      settle({ kind: "failure", failure: connected ? "reset" : "connect-failure", detail: error.code ?? error.message, upstream: null });
+      settle({ kind: "failure", failure: upstream.connected ? "reset" : "connect-failure", detail: error.code ?? error.message, upstream: null });
     });
     if (a.perTryTimeoutMs !== undefined) {
       const ms = a.perTryTimeoutMs;

@@ -1,25 +1,48 @@
 // The caller's request body for every attempt of one request: streamed into the current attempt as it arrives
 // (with backpressure), while a copy of its chunks is kept so a retry can send it again. Bodies over the buffer
 // limit stop being kept, which makes the request no longer retriable (Envoy's per-request buffer limit).
-// Works for HTTP/1.1 (IncomingMessage → ClientRequest) and HTTP/2 streams (ServerHttp2Stream → ClientHttp2Stream).
+// Works for HTTP/1.1 (the engine's or Node's request → http1/client.ts) and HTTP/2 streams (ServerHttp2Stream →
+// ClientHttp2Stream).
 import type http from "node:http";
-import type { Readable, Writable } from "node:stream";
+import type { Listener } from "../http1/types.ts";
+
+/** Where a body goes: an upstream HTTP/1.1 request (http1/client.ts) or an HTTP/2 stream. */
+export interface BodySink {
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer): unknown;
+  destroy(): unknown;
+  writableLength: number;
+  on(event: string, listener: Listener): unknown;
+  once(event: string, listener: Listener): unknown;
+  off(event: string, listener: Listener): unknown;
+}
 
 /** Envoy's default per_request_buffer_limit_bytes for retries and mirroring. */
 export const RETRY_BUFFER_LIMIT = 1024 * 1024;
 
 /** The caller's request: an HTTP/1.x IncomingMessage, or an HTTP/2 server stream (endAfterHeaders: no body). */
-export type BodySource = Readable & { httpVersionMajor?: number; headers?: http.IncomingHttpHeaders; endAfterHeaders?: boolean };
+export interface BodySource {
+  on(event: string, listener: Listener): unknown;
+  once(event: string, listener: Listener): unknown;
+  resume(): unknown;
+  pause(): unknown;
+  readableLength: number;
+  readableEnded: boolean;
+  complete?: boolean;
+  httpVersionMajor?: number;
+  headers?: http.IncomingHttpHeaders;
+  endAfterHeaders?: boolean;
+}
 
 export type BodyReplay = {
   /** Sends the body so far into `upstream`, then the rest as it comes; false when it can no longer be replayed. */
-  sendTo: (upstream: Writable) => boolean;
+  sendTo: (upstream: BodySink) => boolean;
   /** Stops feeding the current attempt (it failed); the body waits, paused, for the next one. */
   detach: () => void;
   /** Whether a further attempt could still be sent the whole body. */
   replayable: () => boolean;
   /** Also feeds every chunk to a mirror request (fire-and-forget: no backpressure, dropped when it lags). */
-  mirrorTo: (mirror: Writable) => void;
+  mirrorTo: (mirror: BodySink) => void;
   /** No further attempt will come: drop the copy and let the rest of the body drain (keeps the connection usable). */
   discard: () => void;
   /** The current attempt is the final one: drop the copy, keep streaming the rest into it (HTTP/2 bidi streams). */
@@ -36,8 +59,8 @@ export function createBodyReplay(req: BodySource, keep: boolean, limit = RETRY_B
   let ended = false;
   let started = false;
   let sentAny = false;
-  let current: Writable | null = null;
-  let mirror: Writable | null = null;
+  let current: BodySink | null = null;
+  let mirror: BodySink | null = null;
 
   const resume = () => req.resume();
   const onData = (chunk: Buffer) => {
@@ -55,7 +78,7 @@ export function createBodyReplay(req: BodySource, keep: boolean, limit = RETRY_B
     sentAny = true;
     // HTTP/1.x: the whole body is in and this is its last chunk, so end(chunk) sends it with the request head (if
     // that has not gone yet) and the end of the message in one write, one TLS record.
-    if ((req as { complete?: boolean }).complete === true && req.readableLength === 0) {
+    if (req.complete === true && req.readableLength === 0) {
       current.end(chunk);
       return;
     }

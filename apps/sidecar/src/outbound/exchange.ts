@@ -2,7 +2,8 @@
 // before anything goes downstream; a retriable outcome with attempts and retry budget left is drained and tried
 // again on a fresh pick (another endpoint when there is one), after a jittered backoff, all within the route
 // timeout. Circuit breakers answer overflow at once (503 UO); outlier detection hears every attempt's result.
-import type http from "node:http";
+import type { UpstreamRequest, UpstreamResponse } from "../http1/client.ts";
+import type { Http1Request, Http1Response } from "../http1/types.ts";
 import { RESPONSE_FLAGS_HEADER, localReply, type LocalReply, type ResponseFlag } from "../response-flags.ts";
 import { toDownstreamHeaders } from "../proxy/headers.ts";
 import { relayBody } from "../proxy/relay.ts";
@@ -22,8 +23,8 @@ export type ExchangeDeps = { balancer: LoadBalancer; telemetry: Telemetry; resil
 
 /** One outbound request and what the attempt loop learns about it (read afterwards for the request record). */
 export type OutboundRun = {
-  req: http.IncomingMessage;
-  res: http.ServerResponse;
+  req: Http1Request;
+  res: Http1Response;
   method: string;
   path: string;
   route: CompiledRoute;
@@ -131,7 +132,7 @@ export async function forwardWithRetries(deps: ExchangeDeps, run: OutboundRun): 
       const attemptHeaders = attempt === 0 ? headers : { ...headers };
       telemetry.inject(span, attemptHeaders);
       result = await sendAttempt(
-        { pool: state.pool, pending: admission === "pending", endpoint, method: run.method, path: req.url ?? "/", headers: attemptHeaders, body, perTryTimeoutMs: policy.perTryTimeoutMs, connectTimeoutMs: limits?.connectTimeoutMs },
+        { pool: state.pool, endpoint, method: run.method, path: req.url ?? "/", headers: attemptHeaders, body, perTryTimeoutMs: policy.perTryTimeoutMs, connectTimeoutMs: limits?.connectTimeoutMs },
         register,
       );
       flow.abandon = null;
@@ -230,7 +231,7 @@ function backoff(ms: number, register: (abandon: () => void) => void): Promise<v
 }
 
 /** Streams the chosen response downstream; a drop mid-body cuts the caller's connection (UC), the deadline too (UT). */
-function deliver(run: OutboundRun, flow: Flow, upstream: http.ClientRequest, response: http.IncomingMessage): Promise<number | null> {
+function deliver(run: OutboundRun, flow: Flow, upstream: UpstreamRequest, response: UpstreamResponse): Promise<number | null> {
   const { res } = run;
   flow.body?.discard(); // no further attempt: a body still arriving streams into this one only
   const headers = toDownstreamHeaders(response.headers);

@@ -1,6 +1,6 @@
 // Istio fault injection for a route: hold the request for a fixed delay and/or answer it with an error status,
 // each for a percentage of requests. As in Envoy's fault filter, the delay comes first and the abort after it.
-import type http from "node:http";
+import type { Http1Response } from "../http1/types.ts";
 import type { RouteAction } from "@trellis/mesh-config";
 
 export type Fault = NonNullable<RouteAction["fault"]>;
@@ -18,7 +18,7 @@ export function decideFault(fault: Fault, random: () => number = Math.random): F
 }
 
 /** Waits `ms`, resolving true, or false as soon as the caller goes away in the meantime. */
-export function holdRequest(res: http.ServerResponse, ms: number): Promise<boolean> {
+export function holdRequest(res: Http1Response, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const onClose = () => {
       clearTimeout(timer);

@@ -2,7 +2,7 @@
 // the route's fault injection and mirroring), concrete (circuit breakers, outlier-filtered endpoint pick, retries
 // with budget: exchange.ts), endpoint (the hop's headers, the cluster's pool with its TLS). A gateway runs the same
 // path behind a SERVER span of its own. Every request ends with one record for metrics and the access log.
-import type http from "node:http";
+import type { Http1Handler, Http1Request, Http1Response } from "../http1/types.ts";
 import type { Snapshot } from "@trellis/mesh-config";
 import { sendLocalReply, waitForExchange, type ExchangeOutcome } from "../proxy/forward.ts";
 import { hostOf, pathOf } from "../proxy/request-info.ts";
@@ -35,8 +35,8 @@ export type OutboundDeps = {
 
 /** One request on its way through the layers, and what the record at its end says. */
 type Exchange = {
-  req: http.IncomingMessage;
-  res: http.ServerResponse;
+  req: Http1Request;
+  res: Http1Response;
   method: string;
   path: string;
   client: HttpSpan;
@@ -50,7 +50,7 @@ type Exchange = {
   localFlag: ResponseFlag | null;
 };
 
-export function createOutboundHandler(deps: OutboundDeps): http.RequestListener {
+export function createOutboundHandler(deps: OutboundDeps): Http1Handler {
   const { upstream, telemetry, serverSpan } = deps;
   return (req, res) => {
     const startTimeMs = Date.now();

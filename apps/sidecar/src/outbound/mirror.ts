@@ -2,6 +2,7 @@
 // authority suffixed "-shadow" so the shadow app can tell copies apart. The copy never delays or changes the main
 // request, and its response is thrown away.
 import type http from "node:http";
+import type { Http1Request } from "../http1/types.ts";
 import type { LoadBalancer } from "./concrete.ts";
 import type { BodyReplay } from "./body-replay.ts";
 import type { Resilience } from "./cluster-state.ts";
@@ -13,7 +14,7 @@ const MIRROR_TIMEOUT_MS = 30_000;
 /** Starts the mirror copy of one request when the route mirrors it (by percentage); call before the body flows. */
 export function startMirror(
   mirror: NonNullable<CompiledRoute["mirror"]>,
-  req: http.IncomingMessage,
+  req: Http1Request,
   headers: http.OutgoingHttpHeaders,
   body: BodyReplay,
   { balancer, resilience }: { balancer: LoadBalancer; resilience: Resilience },
@@ -26,7 +27,7 @@ export function startMirror(
   state.event("mirror");
   const copy = { ...headers, host: shadowHost(typeof headers.host === "string" ? headers.host : mirror.cluster.service) };
   const { target } = endpoint;
-  const request = state.pool.request({ host: target.host, port: target.port, method: req.method, path: req.url, headers: copy, timeout: MIRROR_TIMEOUT_MS }, false);
+  const request = state.pool.request({ host: target.host, port: target.port, method: req.method ?? "GET", path: req.url ?? "/", headers: copy, timeout: MIRROR_TIMEOUT_MS });
   request.on("response", (response) => response.resume());
   request.on("timeout", () => request.destroy());
   request.on("close", () => balancer.release(endpoint));

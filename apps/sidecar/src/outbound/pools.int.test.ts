@@ -22,11 +22,11 @@ function get(pool: ClusterPool, port: number): Promise<string> {
   const target = { host: "127.0.0.1", port };
   const pending = pool.admission(target) === "pending";
   return new Promise((resolve, reject) => {
-    const req = pool.request({ ...target, path: "/" }, pending);
+    const req = pool.request({ ...target, method: "GET", path: "/", headers: {} });
+    if (pending) expect(pool.pending()).toBeGreaterThan(0);
     req.on("response", (res) => {
       let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
+      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
       res.on("end", () => resolve(body));
     });
     req.on("error", reject);
@@ -71,7 +71,7 @@ describe("cluster pool", () => {
     const pool = createClusterPool("c", () => null, { maxConnections: undefined, maxRequestsPerConnection: undefined, idleTimeoutMs: undefined });
     closers.push(() => pool.close());
     const held = new Promise<string>((resolve) => {
-      const req = pool.request({ host: "127.0.0.1", port: server.port, path: "/hold" }, false);
+      const req = pool.request({ host: "127.0.0.1", port: server.port, method: "GET", path: "/hold", headers: {} });
       req.on("response", (res) => {
         let body = "";
         res.on("data", (chunk: Buffer) => (body += chunk.toString()));

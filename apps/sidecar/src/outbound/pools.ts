@@ -1,11 +1,11 @@
-// Connection pools per cluster (Envoy's cluster connection pool): one keep-alive agent per cluster with the
-// DestinationRule's connection limit, its connection / pending / idle accounting for circuit breaking, mTLS
-// origination through `upstreamTls`, and a fresh agent when the certificate rotates. Pools live outside the
-// snapshot, so they survive config swaps as long as the cluster exists.
-import http from "node:http";
-import https from "node:https";
-import type { Socket } from "node:net";
+// Connection pools per cluster (Envoy's cluster connection pool), on the sidecar's own HTTP/1.1 client
+// (http1/client.ts): keep-alive connections per endpoint, most recently used first, the DestinationRule's connection
+// limit shared by all endpoints of the cluster, requests waiting for a connection at the limit (pending, for the
+// breakers), a per-connection request limit, an idle timeout, and mTLS origination through `upstreamTls` with new
+// connections once the certificate rotates. Pools live outside the snapshot, so they survive config swaps as long as
+// the cluster exists.
 import type { ConnectionOptions } from "node:tls";
+import { UpstreamConnection, UpstreamRequest, type UpstreamRequestOptions } from "../http1/client.ts";
 import type { ForwardTarget } from "../proxy/forward.ts";
 
 /** TLS options to originate mTLS to a cluster with (supplied by the identity work), or null for plaintext. */
@@ -19,149 +19,194 @@ export type Admission = "ready" | "pending";
 export type ClusterPool = {
   /** Whether a request to `target` would get a connection at once (an idle one, or a new one within the limit). */
   admission: (target: ForwardTarget) => Admission;
-  /**
-   * Issues a request on the current agent; `pending` marks it as waiting for a connection until it gets one.
-   * `options` is the caller's per-request object and gets the agent set on it.
-   */
-  request: (options: http.RequestOptions, pending: boolean) => http.ClientRequest;
+  /** Issues a request: on an idle connection to its endpoint, a new one within the limit, or after a wait for one. */
+  request: (options: UpstreamRequestOptions) => UpstreamRequest;
   /** Whether requests go out over mTLS now. */
   secure: () => boolean;
   connections: () => number;
   idleConnections: () => number;
   pending: () => number;
-  /** Applies a (possibly changed) limit set: a new agent when it differs; the old one retires once idle. */
+  /** Applies a (possibly changed) limit set; connections made under other limits are not reused. */
   configure: (limits: PoolLimits) => void;
   close: () => void;
 };
 
-type Generation = { agent: http.Agent; secure: boolean; key: string; inFlight: number; retired: boolean };
-
-/**
- * At the connection limit, Node's agent queues a request for one endpoint while another endpoint's connections sit
- * idle, until one of them closes. Closing one idle connection elsewhere hands its slot to the queued request (the
- * agent opens a connection for a waiting origin when a socket is removed), as Envoy's pool would.
- */
-function evictIdleElsewhere(agent: http.Agent, { host, port }: http.RequestOptions): void {
-  const prefix = `${String(host)}:${String(port)}:`;
-  const free = agent.freeSockets;
-  for (const name in free) {
-    if (name.startsWith(prefix)) continue;
-    const idle = free[name]?.[0];
-    if (idle !== undefined) {
-      idle.destroy();
-      return;
-    }
-  }
-}
+type Waiter = { key: string; request: UpstreamRequest; target: ForwardTarget };
 
 export function createClusterPool(clusterName: string, upstreamTls: UpstreamTls, initial: PoolLimits): ClusterPool {
   let limits = initial;
-  let connections = 0;
-  let pending = 0;
-  const retired = new Set<Generation>();
-  const requestsOnSocket = new WeakMap<Socket, number>();
+  /** Bumped when the certificate or the limits change: connections of an older generation are not reused. */
+  let generation = 0;
+  let tlsKey = "";
+  let tlsOptions: ConnectionOptions | null = null;
+  const all = new Set<UpstreamConnection>();
+  /** Idle connections per endpoint ("host:port"), the most recently used last. */
+  const idle = new Map<string, UpstreamConnection[]>();
+  let idleCount = 0;
+  const waiting: Waiter[] = [];
+  /** TLS sessions per endpoint, so a new connection resumes instead of a full handshake. */
+  const sessions = new Map<string, Buffer>();
+  let closing = false;
 
-  const build = (key: string, tls: ReturnType<UpstreamTls>): Generation => {
-    // noDelay: heads and bodies go out as whole writes already; Nagle would only hold the next one back.
-    const options: http.AgentOptions = { keepAlive: true, scheduling: "lifo", noDelay: true };
-    if (limits.maxConnections !== undefined) options.maxTotalSockets = limits.maxConnections;
-    if (limits.idleTimeoutMs !== undefined && limits.idleTimeoutMs > 0) options.timeout = limits.idleTimeoutMs;
-    const agent = tls === null ? new http.Agent(options) : new https.Agent({ ...options, ...tls.options });
-    const create = agent.createConnection.bind(agent);
-    // Counting sockets as the agent makes them is the only exact connection count (Envoy's upstream_cx_active).
-    agent.createConnection = (connectOptions, callback) => {
-      const socket = create(connectOptions, callback);
-      if (socket === null || socket === undefined) return socket;
-      connections += 1;
-      socket.once("close", () => (connections -= 1));
-      return socket;
-    };
-    return { agent, secure: tls !== null, key, inFlight: 0, retired: false };
-  };
-
-  const keyOf = (tls: ReturnType<UpstreamTls>) => `${tls === null ? "plain" : `tls${tls.generation}`}|${limits.maxConnections ?? ""}|${limits.idleTimeoutMs ?? ""}`;
-  let current = build(keyOf(upstreamTls(clusterName)), upstreamTls(clusterName));
-
-  const retire = (generation: Generation) => {
-    generation.retired = true;
-    if (generation.inFlight === 0) generation.agent.destroy();
-    else retired.add(generation);
-  };
-
-  /** The agent for a new request: rebuilt when the certificate generation (or the limits) changed. */
   const refresh = () => {
     const tls = upstreamTls(clusterName);
-    const key = keyOf(tls);
-    if (key === current.key) return current;
-    retire(current);
-    current = build(key, tls);
-    return current;
+    const key = tls === null ? "plain" : `tls${tls.generation}`;
+    if (key === tlsKey) return;
+    tlsKey = key;
+    tlsOptions = tls?.options ?? null;
+    sessions.clear();
+    retireAll();
+  };
+  const retireAll = () => {
+    generation += 1;
+    // Idle connections of the old generation go now; busy ones close when their exchange ends.
+    for (const list of idle.values()) for (const connection of [...list]) closeIdle(connection);
   };
 
-  return {
-    admission(target) {
-      const max = limits.maxConnections;
-      if (max === undefined || connections < max) return "ready";
-      const prefix = `${target.host}:${target.port}:`;
-      const free = current.agent.freeSockets;
-      for (const name in free) if (name.startsWith(prefix) && (free[name]?.length ?? 0) > 0) return "ready";
-      return "pending";
+  const takeIdle = (key: string): UpstreamConnection | null => {
+    const list = idle.get(key);
+    for (let connection = list?.pop(); connection !== undefined; connection = list?.pop()) {
+      idleCount -= 1;
+      clearTimeout(connection.idleTimer);
+      if (!connection.socket.destroyed) return connection;
+    }
+    return null;
+  };
+  /** Closes an idle connection now, out of the idle list at once (its 'close' event comes later). */
+  const closeIdle = (connection: UpstreamConnection) => {
+    removeIdle(connection);
+    connection.socket.destroy();
+  };
+  const removeIdle = (connection: UpstreamConnection) => {
+    const list = idle.get(connection.key);
+    const at = list?.indexOf(connection) ?? -1;
+    if (list !== undefined && at !== -1) {
+      list.splice(at, 1);
+      idleCount -= 1;
+    }
+  };
+
+  const events = {
+    onFree(connection: UpstreamConnection) {
+      const perConnection = limits.maxRequestsPerConnection;
+      if (closing || connection.generation !== generation || (perConnection !== undefined && connection.served >= perConnection)) {
+        connection.socket.destroy();
+        return;
+      }
+      // A request waiting for this endpoint gets the connection; one waiting for another endpoint gets its slot.
+      const same = waiting.findIndex((w) => w.key === connection.key);
+      if (same !== -1) {
+        const [waiter] = waiting.splice(same, 1);
+        assign((waiter as Waiter).request, connection);
+        return;
+      }
+      if (waiting.length > 0) {
+        connection.socket.destroy(); // onClose opens one for the first waiter
+        return;
+      }
+      let list = idle.get(connection.key);
+      if (list === undefined) idle.set(connection.key, (list = []));
+      list.push(connection);
+      idleCount += 1;
+      const idleMs = limits.idleTimeoutMs;
+      if (idleMs !== undefined && idleMs > 0) connection.idleTimer = setTimeout(() => closeIdle(connection), idleMs);
     },
-    request(options, isPending) {
-      const generation = refresh();
-      generation.inFlight += 1;
-      if (isPending) pending += 1;
-      let waiting = isPending;
-      const stopWaiting = () => {
-        if (!waiting) return;
-        waiting = false;
-        pending -= 1;
-      };
-      options.agent = generation.agent; // the caller's own options object (see the type): no copy per request
-      const req = (generation.secure ? https : http).request(options);
-      if (isPending) evictIdleElsewhere(generation.agent, options);
-      // Only a request waiting for a connection, or a per-connection request limit, needs to see its socket.
-      if (isPending || limits.maxRequestsPerConnection !== undefined) req.on("socket", (socket) => {
-        stopWaiting();
-        const perConnection = limits.maxRequestsPerConnection;
-        if (perConnection === undefined) return;
-        const served = (requestsOnSocket.get(socket) ?? 0) + 1;
-        requestsOnSocket.set(socket, served);
-        // Envoy's max_requests_per_connection: the connection closes after this response instead of going back.
-        if (served >= perConnection) req.shouldKeepAlive = false;
-      });
-      req.once("close", () => {
-        stopWaiting();
-        generation.inFlight -= 1;
-        if (generation.retired && generation.inFlight === 0) {
-          retired.delete(generation);
-          // Old certificate: in-flight requests finished on it; its idle connections go now.
-          generation.agent.destroy();
-        }
-      });
-      return req;
-    },
-    secure: () => current.secure,
-    connections: () => connections,
-    idleConnections() {
-      let idle = 0;
-      const free = current.agent.freeSockets;
-      for (const name in free) idle += free[name]?.length ?? 0;
-      return idle;
-    },
-    pending: () => pending,
-    configure(next) {
-      const changed = next.maxConnections !== limits.maxConnections || next.idleTimeoutMs !== limits.idleTimeoutMs;
-      limits = next;
-      if (changed) {
-        retire(current);
-        current = build(keyOf(upstreamTls(clusterName)), upstreamTls(clusterName));
+    onClose(connection: UpstreamConnection) {
+      all.delete(connection);
+      clearTimeout(connection.idleTimer);
+      removeIdle(connection);
+      // A freed slot goes to the first request waiting for one.
+      const waiter = waiting[0];
+      if (waiter !== undefined && !closing && underLimit()) {
+        waiting.shift();
+        open(waiter.key, waiter.target, waiter.request);
       }
     },
+  };
+
+  const underLimit = () => limits.maxConnections === undefined || all.size < limits.maxConnections;
+
+  const assign = (request: UpstreamRequest, connection: UpstreamConnection) => {
+    request.onAbandon = null;
+    // Envoy's max_requests_per_connection: the connection says close with its last request instead of going back.
+    const perConnection = limits.maxRequestsPerConnection;
+    if (perConnection !== undefined && connection.served + 1 >= perConnection) request.shouldKeepAlive = false;
+    request.assign(connection);
+  };
+
+  const open = (key: string, target: ForwardTarget, request: UpstreamRequest) => {
+    const options = tlsOptions === null ? null : { ...tlsOptions, session: sessions.get(key) };
+    const connection = UpstreamConnection.open(key, generation, target, options, events, () => {
+      if (request.destroyed) return;
+      request.connected = true;
+      request.emit("connect");
+    });
+    if (options !== null) connection.socket.on("session", (session: Buffer) => sessions.set(key, session));
+    all.add(connection);
+    request.connecting = true;
+    assign(request, connection);
+    request.emit("connecting");
+  };
+
+  /** At the limit, an idle connection to another endpoint gives its slot to a request waiting (Envoy's pool would). */
+  const evictIdleElsewhere = (key: string) => {
+    for (const [other, list] of idle) {
+      if (other === key) continue;
+      const connection = list[list.length - 1];
+      if (connection !== undefined) {
+        closeIdle(connection);
+        return;
+      }
+    }
+  };
+
+  refresh();
+  return {
+    admission(target) {
+      if (underLimit()) return "ready";
+      return (idle.get(`${target.host}:${target.port}`)?.length ?? 0) > 0 ? "ready" : "pending";
+    },
+    request(options) {
+      refresh();
+      const request = new UpstreamRequest(options);
+      const key = `${options.host}:${options.port}`;
+      const target = { host: options.host, port: options.port };
+      const reused = takeIdle(key);
+      if (reused !== null) {
+        assign(request, reused);
+        return request;
+      }
+      if (underLimit()) {
+        open(key, target, request);
+        return request;
+      }
+      const waiter: Waiter = { key, request, target };
+      waiting.push(waiter);
+      request.onAbandon = () => {
+        const at = waiting.indexOf(waiter);
+        if (at !== -1) waiting.splice(at, 1);
+      };
+      evictIdleElsewhere(key);
+      return request;
+    },
+    secure: () => {
+      refresh();
+      return tlsOptions !== null;
+    },
+    connections: () => all.size,
+    idleConnections: () => idleCount,
+    pending: () => waiting.length,
+    configure(next) {
+      const changed = next.maxConnections !== limits.maxConnections || next.idleTimeoutMs !== limits.idleTimeoutMs;
+      // A new per-connection limit counts from when it applies.
+      if (next.maxRequestsPerConnection !== limits.maxRequestsPerConnection) for (const connection of all) connection.served = 0;
+      limits = next;
+      if (changed) retireAll();
+    },
     close() {
-      current.agent.destroy();
-      for (const generation of retired) generation.agent.destroy();
-      retired.clear();
+      closing = true;
+      for (const connection of all) connection.socket.destroy();
+      for (const waiter of waiting.splice(0)) waiter.request.fail(Object.assign(new Error("connection pool closed"), { code: "ECONNRESET" }));
     },
   };
 }

@@ -3,6 +3,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { createClusterPool } from "../outbound/pools.ts";
 import { forwardRequest, type ExchangeOutcome } from "./forward.ts";
 import { toUpstreamHeaders } from "./headers.ts";
 
@@ -19,11 +20,11 @@ async function serve(handler: http.RequestListener): Promise<number> {
 /** A proxy in front of `upstreamPort` that reports each exchange's outcome. */
 async function proxyTo(upstreamPort: number, timeoutMs?: number): Promise<{ port: number; outcomes: ExchangeOutcome[] }> {
   const outcomes: ExchangeOutcome[] = [];
-  const agent = new http.Agent({ keepAlive: true });
-  closers.push(() => agent.destroy());
+  const pool = createClusterPool("test", () => null, { maxConnections: undefined, maxRequestsPerConnection: undefined, idleTimeoutMs: undefined });
+  closers.push(() => pool.close());
   const port = await serve((req, res) => {
     const headers = toUpstreamHeaders(req.headers, { remoteAddress: req.socket.remoteAddress });
-    void forwardRequest({ req, res, target: { host: "127.0.0.1", port: upstreamPort }, headers, agent, describeTarget: "the test upstream", timeoutMs }).then((o) => outcomes.push(o));
+    void forwardRequest({ req, res, target: { host: "127.0.0.1", port: upstreamPort }, headers, pool, describeTarget: "the test upstream", timeoutMs }).then((o) => outcomes.push(o));
   });
   return { port, outcomes };
 }

@@ -1,7 +1,10 @@
 // The one HTTP forwarding primitive both directions use: send the request on to host:port over a keep-alive
 // pool, stream both bodies without buffering, and report how the exchange ended (status and response flag),
 // including when either side dropped the connection half-way or the deadline passed.
-import http from "node:http";
+import type http from "node:http";
+import type { Http1Request, Http1Response } from "../http1/types.ts";
+import type { UpstreamResponse } from "../http1/client.ts";
+import type { ClusterPool } from "../outbound/pools.ts";
 import { flagForUpstreamError, localReply, RESPONSE_FLAGS_HEADER, type ResponseFlag } from "../response-flags.ts";
 import { toDownstreamHeaders } from "./headers.ts";
 import { relayBody, type ByteCount } from "./relay.ts";
@@ -12,11 +15,11 @@ export type ForwardTarget = { host: string; port: number };
 export type ExchangeOutcome = { status: number | null; flag: ResponseFlag | null };
 
 export type ForwardOptions = {
-  req: http.IncomingMessage;
-  res: http.ServerResponse;
+  req: Http1Request;
+  res: Http1Response;
   target: ForwardTarget;
   headers: http.OutgoingHttpHeaders;
-  agent: http.Agent;
+  pool: ClusterPool;
   /** Said in the local reply when the target cannot be reached, e.g. "the app on 127.0.0.1:8001". */
   describeTarget: string;
   /**
@@ -29,24 +32,19 @@ export type ForwardOptions = {
   bytes?: ByteCount & { requestBytes: number };
 };
 
-export function forwardRequest({ req, res, target, headers, agent, describeTarget, timeoutMs, bytes = { requestBytes: 0, responseBytes: 0 } }: ForwardOptions): Promise<ExchangeOutcome> {
+export function forwardRequest({ req, res, target, headers, pool, describeTarget, timeoutMs, bytes = { requestBytes: 0, responseBytes: 0 } }: ForwardOptions): Promise<ExchangeOutcome> {
   return new Promise((resolve) => {
     let flag: ResponseFlag | null = null;
-    let connected = false;
     let timedOut = false;
 
-    const upstream = http.request({ host: target.host, port: target.port, method: req.method, path: req.url, headers, agent });
-    upstream.on("socket", (socket) => {
-      if (!socket.connecting) connected = true; // a pooled keep-alive connection
-      else socket.once("connect", () => (connected = true));
-    });
+    const upstream = pool.request({ host: target.host, port: target.port, method: req.method ?? "GET", path: req.url ?? "/", headers });
 
-    upstream.on("response", (upstreamRes) => {
+    upstream.on("response", (upstreamRes: UpstreamResponse) => {
       if (res.destroyed || timedOut) {
         upstreamRes.resume();
         return;
       }
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, toDownstreamHeaders(upstreamRes.headers));
+      res.writeHead(upstreamRes.statusCode, upstreamRes.statusMessage, toDownstreamHeaders(upstreamRes.headers));
       relayBody(upstreamRes, res, bytes);
       upstreamRes.on("error", () => {
         if (timedOut) return;
@@ -64,7 +62,7 @@ export function forwardRequest({ req, res, target, headers, agent, describeTarge
         return;
       }
       if (res.destroyed) return; // the caller left first; 'close' reports DC
-      const reply = localReply(flagForUpstreamError({ connected }), `${describeTarget}: ${error.code ?? error.message}`);
+      const reply = localReply(flagForUpstreamError({ connected: upstream.connected }), `${describeTarget}: ${error.code ?? error.message}`);
       flag = reply.flag;
       sendLocalReply(res, reply);
     });
@@ -78,23 +76,31 @@ export function forwardRequest({ req, res, target, headers, agent, describeTarge
             flag = "UT";
             upstream.destroy();
             // Drain what is left of the caller's body, so a kept-alive connection stays usable after the 504.
-            req.unpipe(upstream);
+            req.off("data", onBody);
             req.resume();
             if (res.headersSent) res.destroy();
             else sendLocalReply(res, localReply("UT", `no complete response from ${describeTarget} within the route timeout of ${timeoutMs} ms`));
           }, timeoutMs);
 
-    // A request without a body (most GETs) needs no pipe: its head goes out in one write with end().
+    // A request without a body (most GETs) has nothing to stream: its head goes out in one write with end().
+    const onBody = (chunk: Buffer) => {
+      bytes.requestBytes += chunk.length;
+      if (req.complete && req.readableLength === 0) upstream.end(chunk);
+      else if (!upstream.write(chunk)) {
+        req.pause();
+        upstream.once("drain", () => req.resume());
+      }
+    };
     if (hasNoBody(req)) {
       upstream.end();
       req.resume();
     } else {
-      req.on("data", (chunk: Buffer) => (bytes.requestBytes += chunk.length));
-      req.pipe(upstream);
+      req.on("data", onBody);
+      req.once("end", () => upstream.end());
     }
 
     res.on("error", () => {}); // writes after the caller left; 'close' reports it
-    res.on("close", () => {
+    res.once("close", () => {
       clearTimeout(timer);
       if (!res.writableFinished) {
         flag ??= "DC";
@@ -106,7 +112,7 @@ export function forwardRequest({ req, res, target, headers, agent, describeTarge
 }
 
 /** Answers from the proxy itself, with the response-flag header saying why. */
-export function sendLocalReply(res: http.ServerResponse, reply: { status: number; flag: ResponseFlag; body: string }): void {
+export function sendLocalReply(res: Http1Response, reply: { status: number; flag: ResponseFlag; body: string }): void {
   res.writeHead(reply.status, {
     "content-type": "text/plain; charset=utf-8",
     "content-length": Buffer.byteLength(reply.body),
@@ -116,14 +122,14 @@ export function sendLocalReply(res: http.ServerResponse, reply: { status: number
 }
 
 /** Waits for the response to be finished or abandoned, for exchanges the proxy answers itself. */
-export function waitForExchange(res: http.ServerResponse, flag: ResponseFlag): Promise<ExchangeOutcome> {
+export function waitForExchange(res: Http1Response, flag: ResponseFlag): Promise<ExchangeOutcome> {
   return new Promise((resolve) => {
     res.on("close", () => resolve({ status: res.headersSent ? res.statusCode : null, flag: res.writableFinished ? flag : "DC" }));
   });
 }
 
 /** HTTP/1.x framing (RFC 9112 §6.3): a request without Content-Length or Transfer-Encoding has no body. */
-export function hasNoBody(req: http.IncomingMessage): boolean {
+export function hasNoBody(req: Pick<Http1Request, "httpVersionMajor" | "headers">): boolean {
   const { headers } = req;
   return req.httpVersionMajor === 1 && headers["transfer-encoding"] === undefined && (headers["content-length"] === undefined || headers["content-length"] === "0");
 }

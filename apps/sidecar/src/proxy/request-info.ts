@@ -1,5 +1,5 @@
 // Small readings of an incoming request that spans need, shared by inbound and outbound.
-import type http from "node:http";
+import type { Http1Request } from "../http1/types.ts";
 
 /** The path without the query string (the query can carry personal data and has unbounded cardinality). */
 export function pathOf(url: string | undefined): string {
@@ -9,7 +9,7 @@ export function pathOf(url: string | undefined): string {
 }
 
 /** The host the caller addressed (Host header without port), falling back to the local address. */
-export function hostOf(req: http.IncomingMessage): string {
+export function hostOf(req: Pick<Http1Request, "headers" | "socket">): string {
   const host = req.headers.host ?? req.socket.localAddress ?? "";
   return host.replace(/:\d+$/, "");
 }

@@ -13,6 +13,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import tls from "node:tls";
 import type { MtlsMode } from "@trellis/mesh-config";
+import { installHttp1Engine } from "../http1/server.ts";
 import type { Logger } from "../options.ts";
 import { classifyFirstBytes, type FirstBytes } from "./first-bytes.ts";
 import { H2_ALPN, HTTP1_ALPN, MESH_TLS_MIN_VERSION, TCP_ALPN, type MeshTls } from "./mesh-tls.ts";
@@ -100,6 +101,7 @@ export function createMeshListener({ onRequest, mtlsMode, meshTls, what, log }: 
   };
 
   const http1 = http.createServer(onRequest);
+  installHttp1Engine(http1);
   http1.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   // This server never listens itself; 'listening' starts its connection tracking (header/request timeouts, and
   // closeIdleConnections on drain), which Node otherwise only sets up on listen().
