@@ -65,6 +65,8 @@ class Connection {
   private bodyLeft = 0;
   private decoder: ChunkedDecoder | null = null;
   private readonly onData = (chunk: Buffer) => this.read(chunk);
+  /** The Keep-Alive header value responses carry. */
+  readonly keepAliveHint: string;
   private readonly onTimeout = () => this.socket.destroy();
 
   constructor(socket: Socket, server: http.Server, connections: Set<Connection>, handOff: (socket: Socket, buffered: Buffer | null) => void) {
@@ -72,6 +74,7 @@ class Connection {
     this.server = server;
     this.connections = connections;
     this.handOff = handOff;
+    this.keepAliveHint = `timeout=${Math.floor((server.keepAliveTimeout > 0 ? server.keepAliveTimeout : HEADERS_TIMEOUT_MS) / 1000)}`;
     socket.setNoDelay(true);
     socket.on("data", this.onData);
     socket.on("error", noop); // 'close' follows
@@ -326,6 +329,12 @@ export class FastResponse extends EventEmitter {
     const connection = headers.connection;
     if (connection !== undefined && String(connection).toLowerCase().includes("close")) this.shouldKeepAlive = false;
     else if (!this.shouldKeepAlive) headers.connection = "close";
+    else {
+      // As Node's server says it: clients' pools (Node's agent among them) retire a connection before this timeout
+      // instead of racing our close with their next request.
+      headers.connection = "keep-alive";
+      headers["keep-alive"] = this.connection.keepAliveHint;
+    }
     if (headers.date === undefined) headers.date = httpDate();
     return serializeHead(`HTTP/1.1 ${status} ${this.statusMessage || STATUS_CODES[status] || "unknown"}`, headers);
   }
