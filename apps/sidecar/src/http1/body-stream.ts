@@ -98,6 +98,7 @@ export class BodyStream extends EventEmitter {
     this.queue = null;
     this.readableLength = 0;
     if (this.ending || this.complete) this.finishEnd();
-    this.source?.resume();
+    // Once complete, the socket carries the next exchange, whose own body decides whether it reads.
+    else this.source?.resume();
   }
 }

@@ -29,9 +29,14 @@ export class UpstreamResponse extends BodyStream {
     this.connection = connection;
   }
 
-  /** Abandons the response: the connection is closed (its unread rest could not be reused). */
+  /**
+   * Abandons the response: while it is still arriving the connection is closed (its unread rest could not be reused);
+   * once complete, the connection is back in the pool, perhaps serving another request, and only the unread rest of
+   * this body is dropped.
+   */
   destroy(): this {
-    if (!this.readableEnded) this.connection.socket.destroy();
+    if (!this.complete) this.connection.socket.destroy();
+    else this.drop();
     return this;
   }
 
@@ -196,6 +201,8 @@ export class UpstreamConnection {
   private decoder: ChunkedDecoder | null = null;
   private untilClose = false;
   private keepAlive = true;
+  /** The current request's head is on the wire (it waits for the first write or end() to know its framing). */
+  private headWritten = false;
   private lastError: Error | null = null;
   private readonly events: ConnectionEvents;
 
@@ -245,8 +252,6 @@ export class UpstreamConnection {
       this.headWritten = true;
     }
   }
-
-  private headWritten = false;
 
   writeBody(request: UpstreamRequest, chunk: Buffer | string, size: number, chunked: boolean): boolean {
     const { socket } = this;

@@ -6,7 +6,7 @@ import type { Socket } from "node:net";
 
 export type Listener = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any -- EventEmitter's own listener type
 
-export interface Http1Request {
+export type Http1Request = {
   method?: string | undefined;
   url?: string | undefined;
   headers: IncomingHttpHeaders;
@@ -25,7 +25,7 @@ export interface Http1Request {
   destroy(): unknown;
 }
 
-export interface Http1Response {
+export type Http1Response = {
   statusCode: number;
   headersSent: boolean;
   writableFinished: boolean;

@@ -7,7 +7,7 @@ import type http from "node:http";
 import type { Listener } from "../http1/types.ts";
 
 /** Where a body goes: an upstream HTTP/1.1 request (http1/client.ts) or an HTTP/2 stream. */
-export interface BodySink {
+export type BodySink = {
   write(chunk: Buffer): boolean;
   end(chunk?: Buffer): unknown;
   destroy(): unknown;
@@ -21,7 +21,7 @@ export interface BodySink {
 export const RETRY_BUFFER_LIMIT = 1024 * 1024;
 
 /** The caller's request: an HTTP/1.x IncomingMessage, or an HTTP/2 server stream (endAfterHeaders: no body). */
-export interface BodySource {
+export type BodySource = {
   on(event: string, listener: Listener): unknown;
   once(event: string, listener: Listener): unknown;
   resume(): unknown;

@@ -12,7 +12,7 @@ export type ByteCount = { responseBytes: number };
  * with pipe). Once `res` is destroyed (the caller left) chunks are dropped; the caller's code destroys the source.
  */
 /** A response body being read: the engine's UpstreamResponse (or Node's IncomingMessage). */
-export interface RelaySource {
+export type RelaySource = {
   complete: boolean;
   readableLength: number;
   on(event: string, listener: Listener): unknown;
