@@ -41,7 +41,9 @@ async function main(): Promise<void> {
   const code = describeCode();
   const dir = mkdtempSync(join(tmpdir(), "trellis-bench-sidecar-"));
   chmodSync(dir, 0o755);
-  const cleanups: Array<() => Promise<unknown> | void> = [() => rmSync(dir, { recursive: true, force: true })];
+  // TRELLIS_BENCH_KEEP_LOGS=1 keeps the run's directory (the sidecars' logs, e.g. with --trace-gc in the node flags).
+  const keep = process.env.TRELLIS_BENCH_KEEP_LOGS === "1";
+  const cleanups: Array<() => Promise<unknown> | void> = [() => (keep ? log(`logs kept in ${dir}`) : rmSync(dir, { recursive: true, force: true }))];
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };

@@ -67,6 +67,8 @@ class Connection {
   private readonly onData = (chunk: Buffer) => this.read(chunk);
   /** The Keep-Alive header value responses carry. */
   readonly keepAliveHint: string;
+  /** Between requests, and for a head to arrive, after which the connection is closed. */
+  private readonly idleTimeoutMs: number;
   private readonly onTimeout = () => this.socket.destroy();
 
   constructor(socket: Socket, server: http.Server, connections: Set<Connection>, handOff: (socket: Socket, buffered: Buffer | null) => void) {
@@ -74,12 +76,15 @@ class Connection {
     this.server = server;
     this.connections = connections;
     this.handOff = handOff;
-    this.keepAliveHint = `timeout=${Math.floor((server.keepAliveTimeout > 0 ? server.keepAliveTimeout : HEADERS_TIMEOUT_MS) / 1000)}`;
+    this.idleTimeoutMs = server.keepAliveTimeout > 0 ? server.keepAliveTimeout : HEADERS_TIMEOUT_MS;
+    this.keepAliveHint = `timeout=${Math.floor(this.idleTimeoutMs / 1000)}`;
     socket.setNoDelay(true);
     socket.on("data", this.onData);
     socket.on("error", noop); // 'close' follows
     socket.once("close", () => this.closed());
-    socket.setTimeout(server.keepAliveTimeout > 0 ? Math.max(server.keepAliveTimeout, 1) : HEADERS_TIMEOUT_MS, this.onTimeout);
+    // One listener for the connection's life: setTimeout(ms, callback) would add another on every call.
+    socket.on("timeout", this.onTimeout);
+    socket.setTimeout(this.idleTimeoutMs);
     socket.resume();
   }
 
@@ -192,7 +197,7 @@ class Connection {
       this.req = req; // the body keeps draining into the discarded request
       return;
     }
-    socket.setTimeout(this.server.keepAliveTimeout > 0 ? this.server.keepAliveTimeout : HEADERS_TIMEOUT_MS, this.onTimeout);
+    socket.setTimeout(this.idleTimeoutMs);
     if (this.buffered !== null) {
       socket.resume();
       this.nextRequest();
@@ -202,7 +207,7 @@ class Connection {
   /** The body of a request answered early has been read to its end: the connection is ready for the next one. */
   private bodyDiscarded(): void {
     this.req = null;
-    this.socket.setTimeout(this.server.keepAliveTimeout > 0 ? this.server.keepAliveTimeout : HEADERS_TIMEOUT_MS, this.onTimeout);
+    this.socket.setTimeout(this.idleTimeoutMs);
   }
 
   private detach(): void {
