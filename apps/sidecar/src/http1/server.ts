@@ -69,7 +69,14 @@ class Connection {
   readonly keepAliveHint: string;
   /** Between requests, and for a head to arrive, after which the connection is closed. */
   private readonly idleTimeoutMs: number;
-  private readonly onTimeout = () => this.socket.destroy();
+  /**
+   * The socket's own idle timer (re-armed by every read and write) stays on for the connection's life, rather than
+   * being switched off and on around each request: it closes a connection idle between requests or stuck in a head,
+   * and leaves one alone while a request is in flight (a slow upstream is the route timeout's business).
+   */
+  private readonly onTimeout = () => {
+    if (this.res === null) this.socket.destroy();
+  };
 
   constructor(socket: Socket, server: http.Server, connections: Set<Connection>, handOff: (socket: Socket, buffered: Buffer | null) => void) {
     this.socket = socket;
@@ -127,7 +134,6 @@ class Connection {
 
   private start(head: RequestHead, buf: Buffer): void {
     const { socket } = this;
-    socket.setTimeout(0);
     const req = new FastRequest(head, socket);
     const res = new FastResponse(this, req, socket, !head.close);
     this.req = req;
@@ -197,7 +203,6 @@ class Connection {
       this.req = req; // the body keeps draining into the discarded request
       return;
     }
-    socket.setTimeout(this.idleTimeoutMs);
     if (this.buffered !== null) {
       socket.resume();
       this.nextRequest();
@@ -207,7 +212,6 @@ class Connection {
   /** The body of a request answered early has been read to its end: the connection is ready for the next one. */
   private bodyDiscarded(): void {
     this.req = null;
-    this.socket.setTimeout(this.idleTimeoutMs);
   }
 
   private detach(): void {
