@@ -4,7 +4,10 @@
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
 import { createClusterPool, type ClusterPool } from "../outbound/pools.ts";
+import { forwardRequest } from "../proxy/forward.ts";
+import { toUpstreamHeaders } from "../proxy/headers.ts";
 import { answerBadInput } from "../proxy/client-error.ts";
 import { RESPONSE_FLAGS_HEADER } from "../response-flags.ts";
 import { FastResponse, installHttp1Engine } from "./server.ts";
@@ -181,6 +184,57 @@ function get(p: ClusterPool, port: number, method = "GET"): Promise<Got> {
     request.end();
   });
 }
+
+describe("engine proxying", () => {
+  it("streams 8 MB each way through an engine proxy to a slow reader, with backpressure, intact", async () => {
+    const size = 8 * 1024 * 1024;
+    const block = Buffer.alloc(64 * 1024, "z");
+    const upstream = http.createServer((req, res) => {
+      const hash = createHash("sha256");
+      req.on("data", (chunk: Buffer) => hash.update(chunk));
+      req.on("end", () => {
+        res.writeHead(200, { "x-upload-sha256": hash.digest("hex") });
+        let sent = 0;
+        const pump = () => {
+          while (sent < size) {
+            sent += block.length;
+            if (!res.write(block)) return void res.once("drain", pump);
+          }
+          res.end();
+        };
+        pump();
+      });
+    });
+    const upstreamPort = await listen(upstream);
+    const p = pool();
+    const { port } = await engineServer((req, res) => {
+      void forwardRequest({ req, res, target: { host: "127.0.0.1", port: upstreamPort }, headers: toUpstreamHeaders(req.headers, { remoteAddress: "127.0.0.1" }), pool: p, describeTarget: "upstream" });
+    });
+    const upload = Buffer.alloc(size, "u");
+    const result = await new Promise<{ uploadHash: string | undefined; bytes: number; hash: string }>((resolve, reject) => {
+      const request = http.request({ host: "127.0.0.1", port, method: "POST", path: "/big", agent: false, headers: { "content-length": size } }, (res) => {
+        const hash = createHash("sha256");
+        let bytes = 0;
+        res.on("data", (chunk: Buffer) => {
+          bytes += chunk.length;
+          hash.update(chunk);
+          // A slow reader: the proxy must hold back rather than buffer everything.
+          if (bytes % (1024 * 1024) < chunk.length) {
+            res.pause();
+            setTimeout(() => res.resume(), 5);
+          }
+        });
+        res.on("end", () => resolve({ uploadHash: res.headers["x-upload-sha256"] as string | undefined, bytes, hash: hash.digest("hex") }));
+        res.on("error", reject);
+      });
+      request.on("error", reject);
+      request.end(upload);
+    });
+    expect(result.bytes).toBe(size);
+    expect(result.hash).toBe(createHash("sha256").update(Buffer.alloc(size, "z")).digest("hex"));
+    expect(result.uploadHash).toBe(createHash("sha256").update(upload).digest("hex"));
+  });
+});
 
 describe("engine client (cluster pool)", () => {
   it("reads every framing on one reused connection", async () => {
