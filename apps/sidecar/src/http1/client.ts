@@ -333,8 +333,12 @@ export class UpstreamConnection {
         this.bodyLeft = -1;
       } else this.bodyLeft = head.body;
       request.emit("response", response);
-      if (this.bodyLeft === 0) this.completeResponse();
-      else if (at < buf.length) this.feedBody(buf, at);
+      if (this.bodyLeft !== 0) {
+        if (at < buf.length) this.feedBody(buf, at);
+        return;
+      }
+      if (at < buf.length) this.keepAlive = false; // bytes after a bodiless response: out of step, not reused
+      this.completeResponse();
       return;
     }
   }
@@ -345,30 +349,31 @@ export class UpstreamConnection {
       response.push(at === 0 ? buf : buf.subarray(at), false);
       return;
     }
-    let used: number;
+    // Bytes past the end of the response mean the upstream is out of step with us (or pipelining we never asked
+    // for): the connection is not reused. Checked before the response completes, which hands the connection back.
     if (this.decoder === null) {
       const n = Math.min(this.bodyLeft, buf.length - at);
       this.bodyLeft -= n;
-      used = n;
-      if (this.bodyLeft === 0) {
-        response.complete = true;
-        response.push(at === 0 && n === buf.length ? buf : buf.subarray(at, at + n), true);
-        this.completeResponse();
-      } else response.push(at === 0 && n === buf.length ? buf : buf.subarray(at, at + n), false);
-    } else {
-      used = this.decoder.feed(buf, at, (data) => response.push(data, false));
-      if (used < 0) {
-        this.lastError = Object.assign(new Error("upstream sent a malformed chunked body"), { code: "HPE_INVALID_CHUNK_SIZE" });
-        this.socket.destroy();
+      const data = at === 0 && n === buf.length ? buf : buf.subarray(at, at + n);
+      if (this.bodyLeft > 0) {
+        response.push(data, false);
         return;
       }
-      if (this.decoder.done()) {
-        response.push(null, true);
-        this.completeResponse();
-      }
+      if (at + n < buf.length) this.keepAlive = false;
+      response.push(data, true);
+      this.completeResponse();
+      return;
     }
-    // Bytes past the end of the response: the upstream is out of step with us (or pipelining we never asked for).
+    const used = this.decoder.feed(buf, at, (data) => response.push(data, false));
+    if (used < 0) {
+      this.lastError = Object.assign(new Error("upstream sent a malformed chunked body"), { code: "HPE_INVALID_CHUNK_SIZE" });
+      this.socket.destroy();
+      return;
+    }
+    if (!this.decoder.done()) return;
     if (at + used < buf.length) this.keepAlive = false;
+    response.push(null, true);
+    this.completeResponse();
   }
 
   private completeResponse(): void {

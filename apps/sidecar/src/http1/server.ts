@@ -65,8 +65,13 @@ class Connection {
   private bodyLeft = 0;
   private decoder: ChunkedDecoder | null = null;
   private readonly onData = (chunk: Buffer) => this.read(chunk);
-  /** The Keep-Alive header value responses carry. */
-  readonly keepAliveHint: string;
+  private readonly onEnd = () => {
+    if (!this.socket.destroyed) this.socket.end();
+  };
+  /** Inside nextRequest's loop (responseDone must not start the next request itself). */
+  private dispatching = false;
+  /** The Connection and Keep-Alive header lines kept-alive responses carry. */
+  readonly keepAliveLines: string;
   /** Between requests, and for a head to arrive, after which the connection is closed. */
   private readonly idleTimeoutMs: number;
   /**
@@ -84,10 +89,12 @@ class Connection {
     this.connections = connections;
     this.handOff = handOff;
     this.idleTimeoutMs = server.keepAliveTimeout > 0 ? server.keepAliveTimeout : HEADERS_TIMEOUT_MS;
-    this.keepAliveHint = `timeout=${Math.floor(this.idleTimeoutMs / 1000)}`;
+    this.keepAliveLines = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(this.idleTimeoutMs / 1000)}\r\n`;
     socket.setNoDelay(true);
     socket.on("data", this.onData);
     socket.on("error", noop); // 'close' follows
+    // The client closed its side: as Node's server (no half-open HTTP), end ours; 'close' then tells the exchange.
+    socket.on("end", this.onEnd);
     socket.once("close", () => this.closed());
     // One listener for the connection's life: setTimeout(ms, callback) would add another on every call.
     socket.on("timeout", this.onTimeout);
@@ -117,19 +124,30 @@ class Connection {
     return this.bodyLeft !== 0;
   }
 
-  /** Parses the next head from what is buffered and starts its exchange; or hands the connection to Node. */
+  /**
+   * Starts the exchanges of the requests buffered, one at a time, while each is answered at once (in its 'request'
+   * event); or hands the connection to Node. A loop rather than recursion from responseDone, so a burst of pipelined
+   * requests cannot grow the stack.
+   */
   private nextRequest(): void {
-    const buf = this.buffered;
-    if (buf === null) return;
-    const head = parseRequestHead(buf);
-    if (head === INCOMPLETE) return;
-    if (head === FALLBACK) {
-      this.detach();
-      this.handOff(this.socket, buf);
-      return;
+    this.dispatching = true;
+    try {
+      while (this.res === null && this.buffered !== null && !this.requestBodyPending()) {
+        const buf = this.buffered;
+        const head = parseRequestHead(buf);
+        if (head === INCOMPLETE) return;
+        if (head === FALLBACK) {
+          this.detach();
+          this.handOff(this.socket, buf);
+          return;
+        }
+        this.buffered = null;
+        this.start(head, buf);
+      }
+    } finally {
+      this.dispatching = false;
     }
-    this.buffered = null;
-    this.start(head, buf);
+    if (this.res !== null && this.buffered !== null) this.socket.pause(); // pipelined: the next waits for this response
   }
 
   private start(head: RequestHead, buf: Buffer): void {
@@ -147,14 +165,12 @@ class Connection {
       if (head.body === 0) req.finish();
     }
     if (head.expectContinue && head.body !== 0) socket.write(CONTINUE);
-    this.server.emit("request", req, res);
+    // Body bytes that came with the head wait in the request (it is paused) until the handler reads them.
     if (buf.length > head.headBytes) {
       const rest = this.bodyLeft !== 0 ? this.feedBody(buf, head.headBytes) : buf.subarray(head.headBytes);
-      if (rest !== null && rest.length > 0) {
-        this.buffered = rest;
-        socket.pause();
-      }
+      if (rest !== null && rest.length > 0) this.buffered = rest;
     }
+    this.server.emit("request", req, res);
   }
 
   /** Feeds body bytes from `buf` at `at` to the current request; returns what follows the body (null: none yet). */
@@ -203,10 +219,8 @@ class Connection {
       this.req = req; // the body keeps draining into the discarded request
       return;
     }
-    if (this.buffered !== null) {
-      socket.resume();
-      this.nextRequest();
-    } else socket.resume();
+    socket.resume();
+    if (!this.dispatching) this.nextRequest();
   }
 
   /** The body of a request answered early has been read to its end: the connection is ready for the next one. */
@@ -217,6 +231,7 @@ class Connection {
   private detach(): void {
     const { socket } = this;
     socket.off("data", this.onData);
+    socket.off("end", this.onEnd);
     socket.off("error", noop);
     socket.setTimeout(0);
     socket.off("timeout", this.onTimeout);
@@ -326,26 +341,26 @@ export class FastResponse extends EventEmitter {
     const status = this.statusCode;
     this.headersSent = true;
     this.hasBody = this.req.method !== "HEAD" && status !== 204 && status !== 304 && !(status >= 100 && status < 200);
+    // The framing and connection headers go after the caller's (whose object is left as it was, as Node does).
+    let extra = "";
     if (headers["content-length"] === undefined && this.hasBody) {
       const te = headers["transfer-encoding"];
       if (te !== undefined) this.chunked = String(te).toLowerCase().endsWith("chunked");
-      else if (ending) headers["content-length"] = whole === undefined ? 0 : Buffer.byteLength(whole);
+      else if (ending) extra += `content-length: ${whole === undefined ? 0 : Buffer.byteLength(whole)}\r\n`;
       else {
-        headers["transfer-encoding"] = "chunked";
+        extra += "transfer-encoding: chunked\r\n";
         this.chunked = true;
       }
     }
     const connection = headers.connection;
-    if (connection !== undefined && String(connection).toLowerCase().includes("close")) this.shouldKeepAlive = false;
-    else if (!this.shouldKeepAlive) headers.connection = "close";
-    else {
-      // As Node's server says it: clients' pools (Node's agent among them) retire a connection before this timeout
-      // instead of racing our close with their next request.
-      headers.connection = "keep-alive";
-      headers["keep-alive"] = this.connection.keepAliveHint;
-    }
-    if (headers.date === undefined) headers.date = httpDate();
-    return serializeHead(`HTTP/1.1 ${status} ${this.statusMessage || STATUS_CODES[status] || "unknown"}`, headers);
+    if (connection !== undefined) {
+      if (String(connection).toLowerCase().includes("close")) this.shouldKeepAlive = false;
+    } else if (!this.shouldKeepAlive) extra += "connection: close\r\n";
+    // As Node's server says it: clients' pools (Node's agent among them) retire a connection before this timeout
+    // instead of racing our close with their next request.
+    else extra += this.connection.keepAliveLines;
+    if (headers.date === undefined) extra += `date: ${httpDate()}\r\n`;
+    return serializeHead(`HTTP/1.1 ${status} ${this.statusMessage || STATUS_CODES[status] || "unknown"}`, headers, extra);
   }
 
   write(chunk: Buffer | string): boolean {

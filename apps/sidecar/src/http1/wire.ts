@@ -319,8 +319,11 @@ function lastCodingIsChunked(te: string): boolean {
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** Writes header lines after `startLine`, through the blank line; throws on a name or value that cannot go out. */
-export function serializeHead(startLine: string, headers: OutgoingHttpHeaders): string {
+/**
+ * Writes header lines after `startLine`, then `extra` (header lines the caller formatted itself, each ending in CRLF),
+ * through the blank line; throws on a name or value that cannot go out.
+ */
+export function serializeHead(startLine: string, headers: OutgoingHttpHeaders, extra = ""): string {
   let head = `${startLine}\r\n`;
   for (const name in headers) {
     const value = headers[name];
@@ -330,7 +333,7 @@ export function serializeHead(startLine: string, headers: OutgoingHttpHeaders): 
       for (const item of value) head += headerLine(name, item);
     } else head += headerLine(name, typeof value === "number" ? String(value) : value);
   }
-  return `${head}\r\n`;
+  return `${head}${extra}\r\n`;
 }
 
 function headerLine(name: string, value: string): string {
