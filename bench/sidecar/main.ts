@@ -23,7 +23,9 @@ const log = (line: string) => console.log(`bench sidecar: ${line}`);
 function describeCode(): Results["code"] {
   const git = (args: string) => execSync(`git ${args}`, { cwd: repoRoot, encoding: "utf8" }).trim();
   try {
-    return { head: git("rev-parse --short HEAD"), uncommittedFiles: git("status --porcelain").split("\n").filter(Boolean).length };
+    // The results this benchmark writes itself (an earlier run's) are not work in progress.
+    const changed = git("status --porcelain").split("\n").filter((line) => line !== "" && !line.includes("bench/results/"));
+    return { head: git("rev-parse --short HEAD"), uncommittedFiles: changed.length };
   } catch {
     return { head: "unknown", uncommittedFiles: 0 };
   }
