@@ -7,7 +7,8 @@ import net from "node:net";
 import tls from "node:tls";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import { BodyStream } from "./body-stream.ts";
-import { CHUNK_END, createChunkedDecoder, encodeChunkHead, INCOMPLETE, LAST_CHUNK, parseResponseHead, serializeHead, type ChunkedDecoder } from "./wire.ts";
+import { CHUNK_END, createChunkedDecoder, encodeChunkHead, LAST_CHUNK, type ChunkedDecoder } from "./chunked.ts";
+import { INCOMPLETE, parseResponseHead, serializeHead } from "./wire.ts";
 
 export type UpstreamRequestOptions = { host: string; port: number; method: string; path: string; headers: OutgoingHttpHeaders; timeout?: number };
 

@@ -12,7 +12,8 @@ import { BodyStream } from "./body-stream.ts";
 import type http from "node:http";
 import type { Socket } from "node:net";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
-import { CHUNK_END, encodeChunkHead, FALLBACK, INCOMPLETE, LAST_CHUNK, parseRequestHead, serializeHead, STATUS_CODES, createChunkedDecoder, type ChunkedDecoder, type RequestHead } from "./wire.ts";
+import { CHUNK_END, createChunkedDecoder, encodeChunkHead, LAST_CHUNK, type ChunkedDecoder } from "./chunked.ts";
+import { FALLBACK, INCOMPLETE, parseRequestHead, serializeHead, STATUS_CODES, type RequestHead } from "./wire.ts";
 
 type ConnectionListener = (socket: Socket) => void;
 

@@ -8,7 +8,8 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FALLBACK, INCOMPLETE, createChunkedDecoder, parseRequestHead } from "./wire.ts";
+import { createChunkedDecoder } from "./chunked.ts";
+import { FALLBACK, INCOMPLETE, parseRequestHead } from "./wire.ts";
 
 type NodeRequest = { method: string; url: string; headers: IncomingHttpHeaders; keepAlive: boolean; body: string; complete: boolean };
 /** What Node made of one connection's bytes. */
