@@ -341,5 +341,3 @@ function headerLine(name: string, value: string): string {
   return `${name}: ${value}\r\n`;
 }
 
-/** The reason phrase Node sends for a status when none is given. */
-export { STATUS_CODES } from "node:http";

@@ -2,7 +2,7 @@
 // settled as soon as the response head arrives or the attempt fails — nothing is written downstream here, so the
 // retry loop can still discard the answer and try again.
 import type http from "node:http";
-import type { UpstreamRequest, UpstreamResponse } from "../http1/client.ts";
+import type { UpstreamRequest, UpstreamResponse } from "../http1/upstream-messages.ts";
 import type { CompiledEndpoint } from "./routing-table.ts";
 import type { BodyReplay } from "./body-replay.ts";
 import type { ClusterPool } from "./pools.ts";

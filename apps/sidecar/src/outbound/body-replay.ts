@@ -1,12 +1,12 @@
 // The caller's request body for every attempt of one request: streamed into the current attempt as it arrives
 // (with backpressure), while a copy of its chunks is kept so a retry can send it again. Bodies over the buffer
 // limit stop being kept, which makes the request no longer retriable (Envoy's per-request buffer limit).
-// Works for HTTP/1.1 (the engine's or Node's request → http1/client.ts) and HTTP/2 streams (ServerHttp2Stream →
+// Works for HTTP/1.1 (the engine's or Node's request → http1/upstream-messages.ts) and HTTP/2 streams (ServerHttp2Stream →
 // ClientHttp2Stream).
 import type http from "node:http";
 import type { Listener } from "../http1/types.ts";
 
-/** Where a body goes: an upstream HTTP/1.1 request (http1/client.ts) or an HTTP/2 stream. */
+/** Where a body goes: an upstream HTTP/1.1 request (http1/upstream-messages.ts) or an HTTP/2 stream. */
 export type BodySink = {
   write(chunk: Buffer): boolean;
   end(chunk?: Buffer): unknown;

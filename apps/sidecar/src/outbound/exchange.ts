@@ -2,7 +2,7 @@
 // before anything goes downstream; a retriable outcome with attempts and retry budget left is drained and tried
 // again on a fresh pick (another endpoint when there is one), after a jittered backoff, all within the route
 // timeout. Circuit breakers answer overflow at once (503 UO); outlier detection hears every attempt's result.
-import type { UpstreamRequest, UpstreamResponse } from "../http1/client.ts";
+import type { UpstreamRequest, UpstreamResponse } from "../http1/upstream-messages.ts";
 import type { Http1Request, Http1Response } from "../http1/types.ts";
 import { RESPONSE_FLAGS_HEADER, localReply, type LocalReply, type ResponseFlag } from "../response-flags.ts";
 import { toDownstreamHeaders } from "../proxy/headers.ts";

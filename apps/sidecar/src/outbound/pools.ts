@@ -5,7 +5,8 @@
 // connections once the certificate rotates. Pools live outside the snapshot, so they survive config swaps as long as
 // the cluster exists.
 import type { ConnectionOptions } from "node:tls";
-import { UpstreamConnection, UpstreamRequest, type UpstreamRequestOptions } from "../http1/client.ts";
+import { UpstreamConnection } from "../http1/client.ts";
+import { UpstreamRequest, type UpstreamRequestOptions } from "../http1/upstream-messages.ts";
 import type { ForwardTarget } from "../proxy/forward.ts";
 
 /** TLS options to originate mTLS to a cluster with (supplied by the identity work), or null for plaintext. */

@@ -3,9 +3,10 @@
 // including when either side dropped the connection half-way or the deadline passed.
 import type http from "node:http";
 import type { Http1Request, Http1Response } from "../http1/types.ts";
-import type { UpstreamResponse } from "../http1/client.ts";
+import type { UpstreamResponse } from "../http1/upstream-messages.ts";
 import type { ClusterPool } from "../outbound/pools.ts";
 import { flagForUpstreamError, localReply, RESPONSE_FLAGS_HEADER, type ResponseFlag } from "../response-flags.ts";
+import { createBodyReplay } from "../outbound/body-replay.ts";
 import { toDownstreamHeaders } from "./headers.ts";
 import { relayBody, type ByteCount } from "./relay.ts";
 
@@ -76,28 +77,15 @@ export function forwardRequest({ req, res, target, headers, pool, describeTarget
             flag = "UT";
             upstream.destroy();
             // Drain what is left of the caller's body, so a kept-alive connection stays usable after the 504.
-            req.off("data", onBody);
-            req.resume();
+            body.discard();
             if (res.headersSent) res.destroy();
             else sendLocalReply(res, localReply("UT", `no complete response from ${describeTarget} within the route timeout of ${timeoutMs} ms`));
           }, timeoutMs);
 
-    // A request without a body (most GETs) has nothing to stream: its head goes out in one write with end().
-    const onBody = (chunk: Buffer) => {
-      bytes.requestBytes += chunk.length;
-      if (req.complete && req.readableLength === 0) upstream.end(chunk);
-      else if (!upstream.write(chunk)) {
-        req.pause();
-        upstream.once("drain", () => req.resume());
-      }
-    };
-    if (hasNoBody(req)) {
-      upstream.end();
-      req.resume();
-    } else {
-      req.on("data", onBody);
-      req.once("end", () => upstream.end());
-    }
+    // One attempt, so nothing is kept for a replay: the body streams with backpressure (a GET's head goes out with
+    // end() in one write).
+    const body = createBodyReplay(req, false);
+    body.sendTo(upstream);
 
     res.on("error", () => {}); // writes after the caller left; 'close' reports it
     res.once("close", () => {
@@ -106,6 +94,7 @@ export function forwardRequest({ req, res, target, headers, pool, describeTarget
         flag ??= "DC";
         upstream.destroy();
       }
+      bytes.requestBytes = body.bytes();
       resolve({ status: res.headersSent ? res.statusCode : null, flag });
     });
   });
@@ -126,10 +115,4 @@ export function waitForExchange(res: Http1Response, flag: ResponseFlag): Promise
   return new Promise((resolve) => {
     res.on("close", () => resolve({ status: res.headersSent ? res.statusCode : null, flag: res.writableFinished ? flag : "DC" }));
   });
-}
-
-/** HTTP/1.x framing (RFC 9112 §6.3): a request without Content-Length or Transfer-Encoding has no body. */
-export function hasNoBody(req: Pick<Http1Request, "httpVersionMajor" | "headers">): boolean {
-  const { headers } = req;
-  return req.httpVersionMajor === 1 && headers["transfer-encoding"] === undefined && (headers["content-length"] === undefined || headers["content-length"] === "0");
 }
