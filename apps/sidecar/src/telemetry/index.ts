@@ -122,7 +122,7 @@ export function createTelemetry({
 
     recordClusterEvent: (cluster, event) => store.recordClusterEvent(cluster, event),
     servePrometheus: (req, res) => metrics.servePrometheus(req, res),
-    stats: () => collectStats(store),
+    stats: () => collectStats(store, process.memoryUsage()),
 
     async shutdown(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;

@@ -24,9 +24,20 @@ function add(stats: Map<string, number>, name: string, value: number): void {
   stats.set(name, (stats.get(name) ?? 0) + value);
 }
 
-/** Envoy-style names: `http.<inbound|outbound>.downstream_rq_<class>`, `cluster.<name>.<stat>`, `tcp.*`, `telemetry.*`. */
-export function collectStats(store: MetricStore): Stat[] {
-  const stats = new Map<string, number>();
+/** The process' memory, as process.memoryUsage() gives it (bytes). */
+export type ProcessMemory = { rss: number; heapTotal: number; heapUsed: number };
+
+/**
+ * Envoy-style names: `http.<inbound|outbound>.downstream_rq_<class>`, `cluster.<name>.<stat>`, `tcp.*`, `telemetry.*`,
+ * and Envoy's memory gauges: `server.memory_allocated` (JS heap in use), `server.memory_heap_size` (JS heap reserved)
+ * and `server.memory_physical_size` (the process' resident set).
+ */
+export function collectStats(store: MetricStore, memory: ProcessMemory): Stat[] {
+  const stats = new Map<string, number>([
+    ["server.memory_allocated", memory.heapUsed],
+    ["server.memory_heap_size", memory.heapTotal],
+    ["server.memory_physical_size", memory.rss],
+  ]);
   for (const series of store.requestSeries()) {
     const prefix = `http.${series.labels.reporter === "source" ? "outbound" : "inbound"}`;
     const code = series.labels.response_code ?? "0";

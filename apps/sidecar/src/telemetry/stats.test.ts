@@ -122,8 +122,8 @@ describe("collectMetrics", () => {
 });
 
 describe("collectStats", () => {
-  it("prints Envoy-style counters, sorted", () => {
-    expect(formatStatsText(collectStats(fillStore()))).toBe(
+  it("prints Envoy-style counters and memory gauges, sorted", () => {
+    expect(formatStatsText(collectStats(fillStore(), { rss: 52_428_800, heapTotal: 20_971_520, heapUsed: 13_631_488 }))).toBe(
       [
         "cluster.cart.upstream_rq_retry: 1",
         "http.inbound.downstream_rq_5xx: 1",
@@ -132,6 +132,9 @@ describe("collectStats", () => {
         "http.inbound.response_flags.URX: 1",
         "http.outbound.downstream_rq_2xx: 2",
         "http.outbound.downstream_rq_total: 2",
+        "server.memory_allocated: 13631488",
+        "server.memory_heap_size: 20971520",
+        "server.memory_physical_size: 52428800",
         "tcp.inbound.downstream_cx_rx_bytes_total: 120",
         "tcp.inbound.downstream_cx_total: 1",
         "tcp.inbound.downstream_cx_tx_bytes_total: 300",

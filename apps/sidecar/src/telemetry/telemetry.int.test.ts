@@ -228,6 +228,11 @@ describe("sidecar telemetry at ingest", () => {
     const stats = await get(caller.ports.admin, "/stats");
     expect(stats.body).toMatch(/^http\.outbound\.downstream_rq_2xx: \d+$/m);
     expect(stats.body).toMatch(/^telemetry\.spans\.dropped: 0$/m);
+    // Envoy's memory gauges: the process' own figures, so only their order is known here.
+    const gauge = (name: string) => Number(new RegExp(`^server\\.${name}: (\\d+)$`, "m").exec(stats.body)?.[1]);
+    expect(gauge("memory_allocated")).toBeGreaterThan(1_000_000);
+    expect(gauge("memory_heap_size")).toBeGreaterThanOrEqual(gauge("memory_allocated"));
+    expect(gauge("memory_physical_size")).toBeGreaterThan(gauge("memory_heap_size"));
     const json = await get(caller.ports.admin, "/stats?format=json");
     expect(JSON.parse(json.body)).toMatchObject({ stats: expect.arrayContaining([expect.objectContaining({ name: "http.outbound.downstream_rq_total" })]) });
     expect((await get(caller.ports.admin, "/stats?format=xml")).status).toBe(400);
