@@ -1,5 +1,6 @@
 // The sidecar benchmark (issue 4): direct vs an nginx pair vs a Trellis pair to the same 1 KB app, in one run —
-// latency at a fixed 1,000 rps, saturated throughput with one core per proxy, CPU per 1,000 rps and RSS per proxy.
+// latency at a fixed 1,000 rps, saturated throughput with one core per proxy, CPU per 1,000 rps and RSS per proxy —
+// with a Node byte-relay pair beside them as the floor any Node proxy stands on (relay.ts).
 // Loopback only; stops by itself within ~4 minutes; writes bench/results/sidecar.{json,md}.
 import { execSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,6 +11,7 @@ import { describeMachine } from "../control-plane/report.ts";
 import { BODY_BYTES, BODY_PATH, startApp, startNginxPair } from "./nginx.ts";
 import { measure } from "./measure.ts";
 import { assertRunning, checkTools, sleep } from "./processes.ts";
+import { startRelayPair } from "./relay.ts";
 import { GOALS, writeResults, type Results } from "./report.ts";
 import { buildSidecar, startOtlpSink, startTrellisPair } from "./trellis.ts";
 import { writeWrkScript } from "./wrk.ts";
@@ -55,7 +57,9 @@ async function main(): Promise<void> {
     cleanups.push(app.child.stop);
     const nginx = await startNginxPair(dir, app.port, PROXY_CPUS);
     cleanups.push(nginx.client.stop, nginx.server.stop);
-    log(`app (nginx, 1 KB) on :${app.port}; nginx pair on :${nginx.port}`);
+    const relay = await startRelayPair(dir, app.port, PROXY_CPUS);
+    cleanups.push(relay.client.stop, relay.server.stop);
+    log(`app (nginx, 1 KB) on :${app.port}; nginx pair on :${nginx.port}; node relay pair on :${relay.port}`);
 
     env = await startEnvironment(log);
     cleanups.push(env.stop);
@@ -80,12 +84,13 @@ async function main(): Promise<void> {
       [
         { path: "direct", url: `http://127.0.0.1:${app.port}${BODY_PATH}`, pair: null },
         { path: "nginx", url: `http://127.0.0.1:${nginx.port}${BODY_PATH}`, pair: nginx },
+        { path: "relay", url: `http://127.0.0.1:${relay.port}${BODY_PATH}`, pair: relay },
         { path: "trellis", url: `http://127.0.0.1:${trellis.port}${BODY_PATH}`, pair: trellis },
       ],
       script,
       log,
     );
-    for (const child of [app.child, nginx.client, nginx.server, trellis.client, trellis.server]) assertRunning(child);
+    for (const child of [app.child, nginx.client, nginx.server, relay.client, relay.server, trellis.client, trellis.server]) assertRunning(child);
     await sleep(1_500); // one more export interval, so the sink's count includes the load's telemetry
     const telemetry = sink.received();
     const cores = cpus().length;

@@ -2,7 +2,7 @@
 // on one: fixed-rate rounds (direct, nginx, Trellis, direct, …; median of each percentile over the rounds, CPU summed
 // over them) and saturated rounds (best round per path), with each proxy's CPU and memory read from /proc.
 import { cpuSeconds, memoryMb, processTree, round2, type Child, type CpuTime, type Memory } from "./processes.ts";
-import { GOALS, type MemoryFigures, type Path, type ProxyFigures, type Results } from "./report.ts";
+import { GOALS, type MemoryFigures, type Path, type ProxyFigures, type ProxyPath, type Results } from "./report.ts";
 import { failedRequests, runWrk, type WrkResult } from "./wrk.ts";
 
 export const TARGET_RPS = 1_000;
@@ -12,7 +12,7 @@ const WARMUP_SECONDS = 2;
 
 export type ProxyPair = { client: Child; server: Child };
 export type Target = { path: Path; url: string; pair: ProxyPair | null };
-export type Measured = Pick<Results, "fixedRate" | "addedOverDirectMs" | "saturated" | "throughputTrellisVsNginx" | "proxies" | "failedRequests" | "meetsGoals">;
+export type Measured = Pick<Results, "fixedRate" | "addedOverDirectMs" | "saturated" | "throughputTrellisVsNginx" | "throughputRelayVsNginx" | "proxies" | "failedRequests" | "meetsGoals">;
 
 type Usage = { cpu: { client: CpuTime; server: CpuTime }; seconds: number; requests: number; idle?: { client: Memory; server: Memory } };
 
@@ -82,14 +82,14 @@ export async function measure(targets: Target[], script: string, log: (line: str
   };
   const fixed = (path: Path) => combineFixed(need(fixedRuns.get(path), `${path} fixed-rate`));
   const saturated = (path: Path) => bestOf(need(saturatedRuns.get(path), `${path} saturated`));
-  const paths: Path[] = ["direct", "nginx", "trellis"];
+  const paths: Path[] = ["direct", "nginx", "relay", "trellis"];
   const fixedResults = Object.fromEntries(paths.map((p) => [p, fixed(p)])) as Record<Path, WrkResult>;
   const saturatedResults = Object.fromEntries(paths.map((p) => [p, saturated(p)])) as Record<Path, WrkResult>;
-  const added = (path: "nginx" | "trellis") => {
+  const added = (path: ProxyPath) => {
     const [a, d] = [fixedResults[path].latencyMs, fixedResults.direct.latencyMs];
     return { p50: round2(a.p50 - d.p50), p90: round2(a.p90 - d.p90), p99: round2(a.p99 - d.p99) };
   };
-  const proxy = (path: "nginx" | "trellis"): ProxyFigures => {
+  const proxy = (path: ProxyPath): ProxyFigures => {
     const used = need(usage.get(path), `${path} CPU`);
     const rps = used.requests / used.seconds;
     const per1k = (cpu: number) => round2((cpu / used.seconds) * (1_000 / rps));
@@ -104,12 +104,14 @@ export async function measure(targets: Target[], script: string, log: (line: str
   const trellis = proxy("trellis");
   const addedTrellis = added("trellis");
   const ratio = round2(saturatedResults.trellis.rps / saturatedResults.nginx.rps);
+  const relayRatio = round2(saturatedResults.relay.rps / saturatedResults.nginx.rps);
   return {
     fixedRate: { targetRps: TARGET_RPS, connections: FIXED.connections, seconds: FIXED.seconds, rounds: FIXED.rounds, results: fixedResults },
-    addedOverDirectMs: { nginx: added("nginx"), trellis: addedTrellis },
+    addedOverDirectMs: { nginx: added("nginx"), relay: added("relay"), trellis: addedTrellis },
     saturated: { connections: SATURATED.connections, seconds: SATURATED.seconds, rounds: SATURATED.rounds, results: saturatedResults },
     throughputTrellisVsNginx: ratio,
-    proxies: { nginx: proxy("nginx"), trellis },
+    throughputRelayVsNginx: relayRatio,
+    proxies: { nginx: proxy("nginx"), relay: proxy("relay"), trellis },
     failedRequests: Object.fromEntries(
       paths.map((p) => [p, { fixedRate: need(fixedRuns.get(p), p).reduce((n, r) => n + failedRequests(r), 0), saturated: need(saturatedRuns.get(p), p).reduce((n, r) => n + failedRequests(r), 0) }]),
     ) as Results["failedRequests"],

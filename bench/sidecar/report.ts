@@ -7,7 +7,9 @@ import type { WrkResult } from "./wrk.ts";
 
 export const GOALS = { addedP50Ms: 0.5, addedP99Ms: 1.5, throughputVsNginx: 0.6, vcpuPer1kRps: 0.2, rssMb: 45 } as const;
 
-export type Path = "direct" | "nginx" | "trellis";
+export type Path = "direct" | "nginx" | "relay" | "trellis";
+/** The paths through a pair of proxies: nginx (the peer), the Node byte relay (Node's floor) and Trellis. */
+export type ProxyPath = Exclude<Path, "direct">;
 export type ProxyFigures = {
   /** vCPU per 1,000 rps during the fixed-rate run, per proxy process (tree). */
   vcpuPer1kRps: { client: number; server: number };
@@ -29,10 +31,12 @@ export type Results = {
   layout: string;
   app: string;
   fixedRate: { targetRps: number; connections: number; seconds: number; rounds: number; results: Record<Path, WrkResult> };
-  addedOverDirectMs: Record<"nginx" | "trellis", { p50: number; p90: number; p99: number }>;
+  addedOverDirectMs: Record<ProxyPath, { p50: number; p90: number; p99: number }>;
   saturated: { connections: number; seconds: number; rounds: number; results: Record<Path, WrkResult> };
   throughputTrellisVsNginx: number;
-  proxies: Record<"nginx" | "trellis", ProxyFigures>;
+  /** The Node byte-relay pair's saturated throughput over the nginx pair's: what a Node proxy can reach at best. */
+  throughputRelayVsNginx: number;
+  proxies: Record<ProxyPath, ProxyFigures>;
   mtls: { trellisHopRefusesPlaintext: boolean; check: string };
   telemetry: { otlpExports: number; otlpBytes: number; byPath: Record<string, number> };
   failedRequests: Record<Path, { fixedRate: number; saturated: number }>;
@@ -58,6 +62,7 @@ function renderMarkdown(r: Results): string {
   const sat = r.saturated.results;
   const t = r.proxies.trellis;
   const n = r.proxies.nginx;
+  const relay = r.proxies.relay;
   const added = r.addedOverDirectMs;
   const maxVcpu = Math.max(t.vcpuPer1kRps.client, t.vcpuPer1kRps.server);
   const maxRss = Math.max(t.memoryMb.client.afterFixedRate.rssMb, t.memoryMb.server.afterFixedRate.rssMb);
@@ -75,10 +80,10 @@ function renderMarkdown(r: Results): string {
 
 \`npm run bench -- sidecar\` — ${r.date} — code: ${r.code.head}${r.code.uncommittedFiles > 0 ? ` + ${r.code.uncommittedFiles} uncommitted files (work in progress in the tree)` : ""}
 
-Three paths to the same app, in one run: **direct** (wrk → app), the **nginx pair** (wrk → nginx → mutual TLS →
-nginx → app) and the **Trellis pair** (wrk → caller's sidecar outbound listener → mTLS → app's sidecar → app; two
+Four paths to the same app, in one run: **direct** (wrk → app), the **nginx pair** (wrk → nginx → mutual TLS →
+nginx → app), the **Trellis pair** (wrk → caller's sidecar outbound listener → mTLS → app's sidecar → app; two
 built sidecars as processes, joined to the real control plane with join tokens, mesh-wide STRICT PeerAuthentication,
-telemetry on). App: ${r.app}
+telemetry on) and, as Node's floor, a **Node byte-relay pair** with the same hops that only copies bytes. App: ${r.app}
 
 | | goal | result | |
 |---|---|---|---|
@@ -88,7 +93,10 @@ telemetry on). App: ${r.app}
 | CPU per 1,000 rps per sidecar | ≤ ${GOALS.vcpuPer1kRps} vCPU | caller ${f2(t.vcpuPer1kRps.client)}, app side ${f2(t.vcpuPer1kRps.server)} vCPU (nginx: ${f2(n.vcpuPer1kRps.client)}, ${f2(n.vcpuPer1kRps.server)}) | ${mark(r.meetsGoals.cpu)} |
 | RSS per sidecar, telemetry on (VmRSS at the end of the ${r.fixedRate.targetRps} rps rounds; VmHWM in brackets) | ≤ ${GOALS.rssMb} MB | caller ${t.memoryMb.client.afterFixedRate.rssMb} MB (${t.memoryMb.client.peakFixedRateMb}), app side ${t.memoryMb.server.afterFixedRate.rssMb} MB (${t.memoryMb.server.peakFixedRateMb}); nginx ${n.memoryMb.client.afterFixedRate.rssMb}, ${n.memoryMb.server.afterFixedRate.rssMb} MB | ${mark(r.meetsGoals.rss)} |
 
-Share of the proxies' CPU spent in the kernel (send/receive on loopback): Trellis caller ${pct(t.kernelShare.client)}, app side ${pct(t.kernelShare.server)}; nginx ${pct(n.kernelShare.client)}, ${pct(n.kernelShare.server)}.
+Node's floor in this run — the byte-relay pair (same hops and mutual TLS; no HTTP, no policy, no telemetry): ${sat.relay.rps} rps saturated,
+${r.throughputRelayVsNginx.toFixed(2)}× the nginx pair; adds ${f2(added.relay.p50)} ms at p50 and ${f2(added.relay.p99)} ms at p99 at ${r.fixedRate.targetRps} rps; ${f2(relay.vcpuPer1kRps.client)} / ${f2(relay.vcpuPer1kRps.server)} vCPU per 1,000 rps; ${relay.memoryMb.client.afterFixedRate.rssMb} / ${relay.memoryMb.server.afterFixedRate.rssMb} MB RSS.
+
+Share of the proxies' CPU spent in the kernel (send/receive on loopback): Trellis caller ${pct(t.kernelShare.client)}, app side ${pct(t.kernelShare.server)}; Node relay ${pct(relay.kernelShare.client)}, ${pct(relay.kernelShare.server)}; nginx ${pct(n.kernelShare.client)}, ${pct(n.kernelShare.server)}.
 Largest per-sidecar figures: ${f2(maxVcpu)} vCPU per 1,000 rps, ${maxRss} MB. mTLS on the Trellis hop: ${r.mtls.check}.
 Telemetry: the sidecars sent ${r.telemetry.otlpExports} OTLP exports (${(r.telemetry.otlpBytes / 1024).toFixed(0)} KB: ${Object.entries(r.telemetry.byPath).map(([p, c]) => `${p} ×${c}`).join(", ") || "none"}) to a loopback sink that discards them.
 
@@ -100,9 +108,10 @@ Each percentile is the median round's; rps and failures over all rounds.
 |---|---|---|---|---|---|---|---|
 ${latencyRow("direct", "direct")}
 ${latencyRow("nginx pair", "nginx")}
+${latencyRow("Node byte-relay pair", "relay")}
 ${latencyRow("Trellis pair", "trellis")}
 
-Added over direct (ms): nginx pair p50 ${f2(added.nginx.p50)}, p90 ${f2(added.nginx.p90)}, p99 ${f2(added.nginx.p99)}; Trellis pair p50 ${f2(added.trellis.p50)}, p90 ${f2(added.trellis.p90)}, p99 ${f2(added.trellis.p99)}.
+Added over direct (ms): nginx pair p50 ${f2(added.nginx.p50)}, p90 ${f2(added.nginx.p90)}, p99 ${f2(added.nginx.p99)}; Node byte-relay pair p50 ${f2(added.relay.p50)}, p90 ${f2(added.relay.p90)}, p99 ${f2(added.relay.p99)}; Trellis pair p50 ${f2(added.trellis.p50)}, p90 ${f2(added.trellis.p90)}, p99 ${f2(added.trellis.p99)}.
 
 ## Saturated throughput (closed loop, ${r.saturated.connections} connections, best of ${r.saturated.rounds} interleaved rounds of ${r.saturated.seconds} s)
 
@@ -110,6 +119,7 @@ Added over direct (ms): nginx pair p50 ${f2(added.nginx.p50)}, p90 ${f2(added.ng
 |---|---|---|---|---|
 ${satRow("direct", "direct")}
 ${satRow("nginx pair", "nginx")}
+${satRow("Node byte-relay pair", "relay")}
 ${satRow("Trellis pair", "trellis")}
 
 ## Memory (MB)
@@ -124,6 +134,8 @@ ${memRow("Trellis caller sidecar", t.memoryMb.client)}
 ${memRow("Trellis app-side sidecar", t.memoryMb.server)}
 ${memRow("nginx client side (master + worker)", n.memoryMb.client)}
 ${memRow("nginx server side (master + worker)", n.memoryMb.server)}
+${memRow("Node byte relay, client side", relay.memoryMb.client)}
+${memRow("Node byte relay, server side", relay.memoryMb.server)}
 
 ## Method
 
@@ -131,7 +143,7 @@ ${memRow("nginx server side (master + worker)", n.memoryMb.server)}
   before each request, so ${r.fixedRate.connections} connections send ~${r.fixedRate.targetRps} rps; the pacing does not speed up when an
   answer is slow and latency is timed from each request's send (wrk's histogram, µs resolution). Plain wrk is closed-loop
   and is used only for the saturated runs. Each path gets a 2 s closed-loop warm-up first (JIT, pools, TLS sessions).
-  The paths take turns (direct, nginx, Trellis, direct, …) so that other work on the machine falls on all of them.
+  The paths take turns (direct, nginx, Node relay, Trellis, direct, …) so that other work on the machine falls on all of them.
 - Layout: ${r.layout}
 - CPU: utime + stime from \`/proc/<pid>/stat\` (all threads, nginx master + worker) over the fixed-rate run, divided by
   the run's seconds and by (achieved rps / 1,000).
@@ -139,6 +151,10 @@ ${memRow("nginx server side (master + worker)", n.memoryMb.server)}
   (\`apps/control-plane/dist\`, fresh embedded Postgres, bench/control-plane/environment.ts), join tokens from
   \`POST /v1/join-tokens\`, \`PeerAuthentication\` STRICT in istio-system applied with \`POST /v1/policies/apply\`,
   OTLP to a loopback sink in the benchmark process.
+- Node byte-relay pair (\`bench/sidecar/node-relay.mjs\`): the same hops as the sidecar pair (plaintext in, mutual TLS
+  1.3 between the two, plaintext to the app, the nginx pair's certificates) and nothing else: no HTTP parsing, no
+  routing, no telemetry, one upstream connection per downstream one, bytes piped both ways. No Node proxy can do less
+  per request, so its figures are the floor a Node data plane stands on, on this machine, in this run.
 - nginx pair: one worker each, kept-alive upstreams (64), TLS 1.3 with a run-local CA (ECDSA P-256, openssl), the
   server side verifying the client certificate (mutual TLS, as the sidecars do), no access log.
 
