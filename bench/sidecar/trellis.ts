@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { SIDECAR_NODE_FLAGS } from "@trellis/runtime";
 import { repoRoot, type BenchEnvironment } from "../control-plane/environment.ts";
 import { BODY_PATH } from "./nginx.ts";
 import { distinctFreePorts, startChild, waitUntil, type Child } from "./processes.ts";
@@ -85,7 +86,7 @@ export type TrellisPair = {
 type ConfigDump = { version: number | null; snapshot: { clusters: Record<string, { endpoints: unknown[] }> } | null };
 
 /**
- * Two sidecars as real processes (`node apps/sidecar/dist/main.js`), each pinned to its core: the caller's
+ * Two sidecars as real processes (`node --single-threaded-gc apps/sidecar/dist/main.js`, as the demo launcher starts them), each pinned to its core: the caller's
  * ("bench-client", outbound listener for bench-app) and the app's ("bench-app", inbound → the app).
  * TRELLIS_BENCH_SIDECAR_NODE_FLAGS adds node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
@@ -96,7 +97,7 @@ export async function startTrellisPair(options: { env: BenchEnvironment; dir: st
   const [outboundPort, clientInbound, clientAdmin, serverInbound, serverAdmin] = await distinctFreePorts(5);
   const common = { TRELLIS_CONTROL_PLANE_URL: env.url, TRELLIS_OTLP_ENDPOINT: otlpUrl, TRELLIS_NAMESPACE: "default", TRELLIS_APP_PORT: String(appPort) };
   const start = (name: string, cpu: number, vars: Record<string, string>) =>
-    startChild(`sidecar ${name}`, process.execPath, [...nodeFlags, join(sidecarDir, "dist/main.js")], { cpu, env: { ...common, ...vars }, logFile: join(dir, `sidecar-${name}.log`) });
+    startChild(`sidecar ${name}`, process.execPath, [...SIDECAR_NODE_FLAGS, ...nodeFlags, join(sidecarDir, "dist/main.js")], { cpu, env: { ...common, ...vars }, logFile: join(dir, `sidecar-${name}.log`) });
   const tokens = { server: await joinToken(env, "bench-app"), client: await joinToken(env, "bench-client") };
   const server = start("bench-app", cpus[1], {
     TRELLIS_SERVICE: "bench-app",

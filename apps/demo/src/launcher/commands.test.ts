@@ -54,9 +54,8 @@ describe("buildSidecarCommand", () => {
   it("gives the sidecar its env contract and a parent watch", () => {
     const sidecar = buildSidecarCommand(instance("order-service-v2-0"), ctx);
     expect(sidecar.command).toBe("/usr/bin/node");
-    expect(sidecar.args[0]).toBe("--import");
-    expect(sidecar.args[1]).toMatch(/^data:text\/javascript,/);
-    expect(sidecar.args[2]).toBe("/sidecar/dist/main.js");
+    // Single-threaded GC (see @trellis/runtime's SIDECAR_NODE_FLAGS), the parent watch, then the sidecar itself.
+    expect(sidecar.args).toEqual(["--single-threaded-gc", "--import", expect.stringMatching(/^data:text\/javascript,/), "/sidecar/dist/main.js"]);
     expect(sidecar.env).toMatchObject({
       TRELLIS_SERVICE: "order-service",
       TRELLIS_NAMESPACE: "default",
@@ -90,7 +89,7 @@ describe("buildSidecarCommand", () => {
 describe("buildGatewayCommand", () => {
   it("runs the sidecar in gateway mode routing to frontend, without app settings leaking in", () => {
     const gateway = buildGatewayCommand(plan.gateway, ctx);
-    expect(gateway.args[2]).toBe("/sidecar/dist/main.js");
+    expect(gateway.args).toEqual(["--single-threaded-gc", "--import", expect.stringMatching(/^data:text\/javascript,/), "/sidecar/dist/main.js"]);
     expect(gateway.env).toMatchObject({
       TRELLIS_SERVICE: "gateway",
       TRELLIS_WORKLOAD: "gateway-v1-0",

@@ -1,5 +1,6 @@
 // What the launcher runs for each part of the mesh — the app, its sidecar, the gateway — with the env contract
 // each one expects. Pure, so the exact commands and environments can be checked without starting anything.
+import { SIDECAR_NODE_FLAGS } from "@trellis/runtime";
 import { parentWatchImport } from "../parent-watch.ts";
 import { formatUpstreams, type PlannedGateway, type PlannedInstance } from "../port-plan.ts";
 
@@ -78,7 +79,7 @@ export function buildSidecarCommand(instance: PlannedInstance, ctx: CommandConte
     label: `${instanceLabel(instance)} sidecar`,
     role: "sidecar",
     command: ctx.nodePath,
-    args: ["--import", parentWatchImport, ctx.sidecarEntry],
+    args: [...SIDECAR_NODE_FLAGS, "--import", parentWatchImport, ctx.sidecarEntry],
     env: {
       ...baseEnv(ctx),
       ...meshEnv(ctx, instance.service),
@@ -99,7 +100,7 @@ export function buildGatewayCommand(gateway: PlannedGateway, ctx: CommandContext
     label: gateway.service,
     role: "gateway",
     command: ctx.nodePath,
-    args: ["--import", parentWatchImport, ctx.sidecarEntry],
+    args: [...SIDECAR_NODE_FLAGS, "--import", parentWatchImport, ctx.sidecarEntry],
     env: {
       ...baseEnv(ctx),
       ...meshEnv(ctx, gateway.service),
