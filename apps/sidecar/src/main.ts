@@ -2,7 +2,7 @@
 // (/ready 503, stop accepting, `Connection: close` to kept-alive clients, in-flight requests finish, telemetry
 // flushed) before runMain exits 0.
 import v8 from "node:v8";
-import { runMain } from "@trellis/runtime";
+import { runMain, SIDECAR_NODE_FLAGS } from "@trellis/runtime";
 import { readEnv } from "./env.ts";
 import { startSidecar } from "./sidecar.ts";
 
@@ -31,6 +31,8 @@ runMain("sidecar", async () => {
       ? `gateway ${options.gatewayHost}:${ports.gateway ?? "?"} → ${options.route}`
       : [`inbound 127.0.0.1:${ports.inbound ?? "?"} → app 127.0.0.1:${options.appPort}`, ...Object.entries(ports.upstreams).map(([service, port]) => `${service} 127.0.0.1:${port}`)].join(", ");
   console.log(`sidecar ${options.workload}: ${listeners}; admin http://127.0.0.1:${ports.admin}; control plane ${options.controlPlaneUrl}`);
+  const missing = SIDECAR_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+  if (missing.length > 0) console.log(`sidecar ${options.workload}: started without ${missing.join(" ")}; \`node ${SIDECAR_NODE_FLAGS.join(" ")} …/main.js\` keeps V8's GC helper threads off the proxy's core (lower tail latency)`);
   return async () => {
     const started = Date.now();
     const drainMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_MS;
