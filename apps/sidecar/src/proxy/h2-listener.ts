@@ -28,8 +28,14 @@ export function acceptH2c(server: http.Server, onStream: H2StreamHandler): H2cAt
 
   const http1 = server.listeners("connection") as Array<(socket: Socket) => void>;
   server.removeAllListeners("connection");
-  server.on("connection", (socket: Socket) =>
+  // Connections that have not said which protocol yet: idle by definition, so closing idle connections (the drain)
+  // closes them too rather than waiting for their first-bytes timeout.
+  const sniffing = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sniffing.add(socket);
+    socket.once("close", () => sniffing.delete(socket));
     sniffPreface(socket, (isH2) => {
+      sniffing.delete(socket);
       if (isH2) {
         h2.emit("connection", socket);
         return;
@@ -40,16 +46,22 @@ export function acceptH2c(server: http.Server, onStream: H2StreamHandler): H2cAt
       for (const listener of http1) listener.call(server, socket);
       if (head !== null) socket.emit("data", head);
       socket.resume();
-    }),
-  );
+    });
+  });
 
   const close = server.close.bind(server);
   server.close = (callback?: (error?: Error) => void) => {
     for (const session of sessions) session.close();
     return close(callback);
   };
+  const closeIdle = server.closeIdleConnections.bind(server);
+  server.closeIdleConnections = () => {
+    for (const socket of sniffing) socket.destroy();
+    closeIdle();
+  };
   const closeAll = server.closeAllConnections.bind(server);
   server.closeAllConnections = () => {
+    for (const socket of sniffing) socket.destroy();
     for (const session of sessions) session.destroy();
     closeAll();
   };
@@ -60,12 +72,16 @@ export function acceptH2c(server: http.Server, onStream: H2StreamHandler): H2cAt
 export function sniffPreface(socket: Socket, dispatch: (isH2: boolean) => void): void {
   let seen: Buffer | null = null;
   const onError = () => socket.destroy();
+  // The client left before saying anything. The HTTP server keeps connections half-open, so without this the
+  // socket would linger (CLOSE-WAIT) until the first-bytes timeout, and hold a drain up that long.
+  const onEnd = () => socket.destroy();
   const onData = (chunk: Buffer) => {
     seen = seen === null ? chunk : Buffer.concat([seen, chunk]);
     const kind = classifyFirstBytes(seen);
     if (kind === "need-more") return;
     socket.off("data", onData);
     socket.off("error", onError);
+    socket.off("end", onEnd);
     socket.setTimeout(0);
     socket.pause();
     socket.unshift(seen);
@@ -74,6 +90,7 @@ export function sniffPreface(socket: Socket, dispatch: (isH2: boolean) => void):
   };
   socket.on("data", onData);
   socket.on("error", onError);
+  socket.on("end", onEnd);
   // A connection that says nothing is dropped, as the HTTP/1.1 server's own header timeout would have.
   socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
 }
