@@ -18,7 +18,7 @@ const STOP_MARGIN_MS = 4_000;
 //   seconds. Off.
 // - the young generation grows (up to 2 × 16 MB) after a burst and keeps that memory for good; held at its start
 //   size, a sidecar stays ~20 MB smaller for a few per cent of throughput at saturation.
-// Set at run time, before the first request, so that no launcher has to pass node flags.
+// Both are safe to set at run time, before the first request; --single-threaded-gc is not (SIDECAR_NODE_FLAGS).
 v8.setFlagsFromString("--no-allocation-site-pretenuring");
 v8.setFlagsFromString("--semi-space-growth-factor=1");
 

@@ -1,6 +1,7 @@
 // acceptH2c's first-bytes stage: a connection that has not said which protocol it speaks yet must not outlive its
 // client, nor hold up a drain (server.close waits for every connection).
 import http from "node:http";
+import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -72,7 +73,6 @@ describe("acceptH2c before the first bytes", () => {
     const { port } = await listen();
     const h1 = await fetch(`http://127.0.0.1:${port}/`);
     expect(await h1.text()).toBe("ok");
-    const http2 = await import("node:http2");
     const session = http2.connect(`http://127.0.0.1:${port}`);
     const status = await new Promise<number>((resolve, reject) => {
       const stream = session.request({ ":path": "/" });
