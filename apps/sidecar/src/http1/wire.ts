@@ -303,10 +303,13 @@ function parseLength(value: string): number {
   return n;
 }
 
+/** Whether the comma-separated `list` holds `token` (lower-case), case-insensitively; allocates nothing for one-token lists. */
 function hasToken(list: string, token: string): boolean {
-  const lower = list.toLowerCase();
-  if (lower === token) return true;
-  for (const part of lower.split(",")) if (part.trim() === token) return true;
+  if (list.indexOf(",") === -1) {
+    const one = list.trim();
+    return one.length === token.length && (one === token || one.toLowerCase() === token);
+  }
+  for (const part of list.toLowerCase().split(",")) if (part.trim() === token) return true;
   return false;
 }
 
@@ -315,9 +318,24 @@ function lastCodingIsChunked(te: string): boolean {
   return parts[parts.length - 1]?.trim() === "chunked";
 }
 
-/** A header value Node would refuse to send (CR, LF, NUL and other controls). */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Whether Node would send this header name: a token (RFC 9110 §5.6.2). */
+function isToken(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i += 1) {
+    const c = name.charCodeAt(i);
+    if (c > 0xff || TCHAR[c] !== 1) return false;
+  }
+  return true;
+}
+
+/** Whether Node would send this header value: no CR, LF, NUL or other controls but HTAB, nothing past latin1. */
+function isValidValue(value: string): boolean {
+  for (let i = 0; i < value.length; i += 1) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== HTAB) || c === 0x7f || c > 0xff) return false;
+  }
+  return true;
+}
 
 /**
  * Writes header lines after `startLine`, then `extra` (header lines the caller formatted itself, each ending in CRLF),
@@ -328,7 +346,7 @@ export function serializeHead(startLine: string, headers: OutgoingHttpHeaders, e
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
-    if (!TOKEN.test(name)) throw new TypeError(`invalid HTTP header name "${name}"`);
+    if (!isToken(name)) throw new TypeError(`invalid HTTP header name "${name}"`);
     if (typeof value === "object") {
       for (const item of value) head += headerLine(name, item);
     } else head += headerLine(name, typeof value === "number" ? String(value) : value);
@@ -337,7 +355,7 @@ export function serializeHead(startLine: string, headers: OutgoingHttpHeaders, e
 }
 
 function headerLine(name: string, value: string): string {
-  if (INVALID_VALUE.test(value)) throw new TypeError(`invalid character in the value of HTTP header "${name}"`);
+  if (!isValidValue(value)) throw new TypeError(`invalid character in the value of HTTP header "${name}"`);
   return `${name}: ${value}\r\n`;
 }
 

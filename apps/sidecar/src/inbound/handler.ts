@@ -6,7 +6,7 @@ import type { Http1Handler } from "../http1/types.ts";
 import type { ClusterPool } from "../outbound/pools.ts";
 import type { Snapshot } from "@trellis/mesh-config";
 import { forwardRequest, sendLocalReply } from "../proxy/forward.ts";
-import { toUpstreamHeaders } from "../proxy/headers.ts";
+import { toUpstreamHeaders, upstreamDropSet } from "../proxy/headers.ts";
 import { hostOf, pathOf } from "../proxy/request-info.ts";
 import type { ResponseFlag } from "../response-flags.ts";
 import type { Telemetry } from "../telemetry/index.ts";
@@ -30,6 +30,8 @@ export type InboundDeps = {
 
 /** Envoy's header telling the app who called over mTLS (Istio sidecars: SANITIZE_SET, so callers cannot forge it). */
 export const XFCC_HEADER = "x-forwarded-client-cert";
+/** The calling sidecar's description of itself is for our metrics, not for the app; XFCC is only ever ours. */
+const INBOUND_DROP = upstreamDropSet([PEER_METADATA_HEADER, XFCC_HEADER]);
 const RBAC_DENIED = { status: 403, flag: "RBAC", body: "RBAC: access denied" } as const;
 const NO_FLAGS: readonly ResponseFlag[] = Object.freeze([]);
 /** One frozen list per flag, so a record never allocates its flags. */
@@ -103,10 +105,7 @@ export function createInboundHandler({ appPort, telemetry, pool, currentSnapshot
       }
     }
 
-    const headers = toUpstreamHeaders(req.headers, { remoteAddress: req.socket.remoteAddress });
-    // The calling sidecar's description of itself is for our metrics, not for the app.
-    delete headers[PEER_METADATA_HEADER];
-    delete headers[XFCC_HEADER];
+    const headers = toUpstreamHeaders(req.headers, { remoteAddress: req.socket.remoteAddress, alsoDrop: INBOUND_DROP });
     if (peer.identity !== null && spiffeId !== null) {
       let xfcc = xfccOf.get(peer);
       if (xfcc === undefined) {

@@ -46,11 +46,19 @@ export type UpstreamHeaderOptions = {
   /** The address of the peer that sent us the request. */
   remoteAddress: string | undefined;
   generateRequestId?: () => string;
+  /** More headers that stay behind, e.g. mesh-internal ones on inbound (never copied, rather than deleted after). */
+  alsoDrop?: ReadonlySet<string>;
 };
 
+/** The headers toUpstreamHeaders drops, plus `names`: for callers that drop more on every request. */
+export function upstreamDropSet(names: readonly string[]): ReadonlySet<string> {
+  return new Set([...HOP_BY_HOP_AND_TRACE, ...names]);
+}
+
 /** Headers for the request we send on: hop-by-hop and trace headers removed, forwarding headers set. */
-export function toUpstreamHeaders(incoming: IncomingHttpHeaders, { remoteAddress, generateRequestId = randomUUID }: UpstreamHeaderOptions): OutgoingHttpHeaders {
-  const headers = removeHopByHop(incoming, HOP_BY_HOP_AND_TRACE);
+export function toUpstreamHeaders(incoming: IncomingHttpHeaders, { remoteAddress, generateRequestId = randomUUID, alsoDrop }: UpstreamHeaderOptions): OutgoingHttpHeaders {
+  // A delete would turn the object into a slow dictionary for every later read and the serializer's for...in.
+  const headers = removeHopByHop(incoming, alsoDrop ?? HOP_BY_HOP_AND_TRACE);
   if (remoteAddress !== undefined) {
     const previous = incoming["x-forwarded-for"];
     headers["x-forwarded-for"] = previous ? `${previous}, ${remoteAddress}` : remoteAddress;

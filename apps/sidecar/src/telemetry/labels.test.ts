@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildRequestLabels, buildTcpLabels, joinFlags, requestSeriesKey } from "./labels.ts";
+import { buildRequestLabels, buildTcpLabels, joinFlags, requestSeriesKey, sameRequestSeries } from "./labels.ts";
 import { makeRequestRecord, makeTcpRecord } from "./testing-records.ts";
 
 describe("joinFlags", () => {
@@ -67,8 +67,39 @@ describe("buildRequestLabels", () => {
   });
 });
 
-describe("requestSeriesKey", () => {
+describe("requestSeriesKey and sameRequestSeries", () => {
+  const base = makeRequestRecord();
+  const variants = () => [
+    makeRequestRecord({ status: 503 }),
+    makeRequestRecord({ status: null }),
+    makeRequestRecord({ flags: ["UF"] }),
+    makeRequestRecord({ flags: ["UF", "URX"] }),
+    makeRequestRecord({ reporter: "destination" }),
+    makeRequestRecord({ protocol: "grpc" }),
+    makeRequestRecord({ mtls: false }),
+    makeRequestRecord({ sourcePrincipal: null }),
+    makeRequestRecord({ sourcePrincipal: "" }),
+    makeRequestRecord({ destinationPrincipal: null }),
+    makeRequestRecord({ destinationService: "cart-v2" }),
+    makeRequestRecord({ grpcStatus: 0 }),
+    makeRequestRecord({ source: null }),
+    makeRequestRecord({ destination: { workload: "cart-v2", app: "cart", version: "v2", namespace: "shop" } }),
+    makeRequestRecord({ destination: { workload: "cart-v1", app: "cart", version: "v1", namespace: "other" } }),
+  ];
+
+  it("agree with each other on every pair of records", () => {
+    const records = [base, ...variants(), ...variants(), makeRequestRecord({ path: "/other", durationMs: 900 })];
+    for (const a of records) for (const b of records) expect(sameRequestSeries(a, b)).toBe(requestSeriesKey(a) === requestSeriesKey(b));
+  });
+
   it("differs whenever a label differs", () => {
+    const keys = new Set([base, ...variants()].map(requestSeriesKey));
+    expect(keys.size).toBe(variants().length + 1);
+  });
+});
+
+describe("requestSeriesKey", () => {
+  it("differs whenever a label differs (the original set)", () => {
     const base = makeRequestRecord();
     const variants = [
       makeRequestRecord({ status: 503 }),
@@ -88,5 +119,6 @@ describe("requestSeriesKey", () => {
     const a = makeRequestRecord();
     const b = makeRequestRecord({ path: "/other", durationMs: 900, responseBytes: 1, requestId: "x", upstreamHost: "127.0.0.1:1" });
     expect(requestSeriesKey(a)).toBe(requestSeriesKey(b));
+    expect(sameRequestSeries(a, b)).toBe(true);
   });
 });

@@ -89,6 +89,31 @@ export function requestSeriesKey(r: RequestRecord): string {
   );
 }
 
+function sameWorkload(a: WorkloadLabels | null, b: WorkloadLabels | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null) return false;
+  return a.workload === b.workload && a.namespace === b.namespace && a.app === b.app && a.version === b.version;
+}
+
+function sameFlags(a: readonly ResponseFlag[], b: readonly ResponseFlag[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Whether two records fall in the same series: the fields requestSeriesKey reads, compared in place. Consecutive
+ * requests mostly do, and this lets the hot path skip building and hashing the key for them.
+ */
+export function sameRequestSeries(a: RequestRecord, b: RequestRecord): boolean {
+  return (
+    a.status === b.status && a.reporter === b.reporter && a.protocol === b.protocol && a.grpcStatus === b.grpcStatus && a.mtls === b.mtls &&
+    a.destinationService === b.destinationService && a.sourcePrincipal === b.sourcePrincipal && a.destinationPrincipal === b.destinationPrincipal &&
+    sameFlags(a.flags, b.flags) && sameWorkload(a.source, b.source) && sameWorkload(a.destination, b.destination)
+  );
+}
+
 export function tcpSeriesKey(r: TcpRecord): string {
   return (
     r.reporter + SEP + joinFlags(r.flags) + SEP + (r.mtls ? "1" : "0") + SEP + r.destinationService + SEP + (r.sourcePrincipal ?? NIL) + SEP +

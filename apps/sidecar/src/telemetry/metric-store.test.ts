@@ -29,6 +29,13 @@ describe("createMetricStore", () => {
     expect(series.find((s) => s.labels.response_code === "503")?.labels.response_flags).toBe("UF");
   });
 
+  it("counts each request in its own series when consecutive requests alternate between series", () => {
+    const store = createMetricStore();
+    for (const status of [200, 200, 503, 200, 503, 503, 404, 200]) store.recordRequest(makeRequestRecord({ status }));
+    const counts = Object.fromEntries([...store.requestSeries()].map((s) => [s.labels.response_code, s.requests]));
+    expect(counts).toEqual({ "200": 4, "503": 3, "404": 1 });
+  });
+
   it("keeps one series when records that key differently label the same (empty vs missing workload)", () => {
     const store = createMetricStore();
     store.recordRequest(makeRequestRecord({ destination: null }));

@@ -4,7 +4,7 @@
 // telemetry budget; here a request costs one string concatenation, one Map lookup and a few additions.
 // metric-producer.ts reads these series as cumulative metrics when a push or a scrape needs them.
 import type { ClusterEvent, RequestRecord, TcpRecord } from "./records.ts";
-import { buildRequestLabels, buildTcpLabels, requestSeriesKey, tcpSeriesKey, type MetricLabels } from "./labels.ts";
+import { buildRequestLabels, buildTcpLabels, requestSeriesKey, sameRequestSeries, tcpSeriesKey, type MetricLabels } from "./labels.ts";
 
 /**
  * Envoy's default histogram buckets, which Istio uses for every istio_* histogram — durations in ms and sizes in
@@ -68,11 +68,21 @@ function createFamily<R, S extends { labels: MetricLabels }>(
   labelsOf: (record: R) => MetricLabels,
   makeSeries: (labels: MetricLabels) => S,
   onLimit: () => void,
+  /** Whether two records label the same way (compared in place, without their keys). */
+  same?: (a: R, b: R) => boolean,
 ) {
   const byKey = new Map<string, S>();
   const byLabels = new Map<string, S>();
+  // The last record found and its series: the next request is mostly in the same one.
+  let last: { record: R; series: S } | null = null;
   return {
     find(record: R): S | null {
+      if (same !== undefined && last !== null && same(record, last.record)) return last.series;
+      const series = this.findByKey(record);
+      if (series !== null) last = { record, series };
+      return series;
+    },
+    findByKey(record: R): S | null {
       const key = keyOf(record);
       const hit = byKey.get(key);
       if (hit !== undefined) return hit;
@@ -105,6 +115,7 @@ export function createMetricStore(now: () => number = Date.now): MetricStore {
     buildRequestLabels,
     (labels) => ({ labels, requests: 0, duration: createHistogram(), requestBytes: createHistogram(), responseBytes: createHistogram() }),
     () => countDropped("metrics", "series_limit", 1),
+    sameRequestSeries,
   );
   const tcp = createFamily<TcpRecord, TcpSeries>(
     tcpSeriesKey,
