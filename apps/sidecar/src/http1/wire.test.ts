@@ -71,6 +71,12 @@ describe("parseRequestHead: accepted requests", () => {
     expect(head.headers).toEqual({ host: "h", "x-custom-name": "café" });
   });
 
+  it("finds common names from their bytes in any case, and tells apart names of the same length", () => {
+    // content-type / x-request-id / connection / keep-alive: same lengths as other names in the table.
+    const head = acceptRequest("GET / HTTP/1.1\r\nhOsT: h\r\nCONTENT-TYPE: t\r\nX-Request-ID: r\r\nKeep-alive: 5\r\nX-Request-Ie: near\r\nUser-Agenu: near\r\n\r\n");
+    expect(head.headers).toEqual({ host: "h", "content-type": "t", "x-request-id": "r", "keep-alive": "5", "x-request-ie": "near", "user-agenu": "near" });
+  });
+
   it("joins repeated headers the way Node's IncomingMessage does", () => {
     const head = acceptRequest(
       "GET / HTTP/1.1\r\nHost: h\r\nSet-Cookie: a=1\r\nCookie: a=1\r\nX-List: 1\r\nset-cookie: b=2\r\nCOOKIE: b=2\r\nx-list: 2\r\nAccept: a\r\nAccept: b\r\n\r\n",

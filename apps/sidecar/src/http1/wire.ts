@@ -89,9 +89,8 @@ const OBJECT_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
 /** Node's IncomingMessage keeps the first 1,000 header lines (maxHeadersCount); a longer head goes to Node. */
 const MAX_HEADER_LINES = 1000;
 
-/** Lower-case names of the headers seen most, so the common case allocates no name string. */
-const KNOWN_NAMES = new Map<string, string>();
-for (const name of [
+/** The headers seen most: their lower-case names are found from the bytes (NAME_TABLE), with no string made. */
+const COMMON_NAMES = [
   "Host",
   "User-Agent",
   "Accept",
@@ -122,13 +121,60 @@ for (const name of [
   "X-Trellis-Peer-Metadata",
   "X-Trellis-Response-Flags",
   "Vary",
-]) {
-  KNOWN_NAMES.set(name, name.toLowerCase());
-  KNOWN_NAMES.set(name.toLowerCase(), name.toLowerCase());
+];
+
+/**
+ * Interned strings looked up from bytes, so the common header names and methods cost no string and no hash: by
+ * length, the candidates' bytes (lower-case for names, compared with A–Z folded; as they are for methods).
+ */
+class ByteTable {
+  private readonly byLength: { bytes: Uint8Array; value: string }[][] = [];
+
+  constructor(entries: Iterable<string>) {
+    for (const value of entries) {
+      const list = (this.byLength[value.length] ??= []);
+      list.push({ bytes: Buffer.from(value, "latin1"), value });
+    }
+  }
+
+  /** The entry spelled by buf[start, end), letters A–Z folded to lower case when `fold`; null when none is. */
+  find(buf: Buffer, start: number, end: number, fold: boolean): string | null {
+    const list = this.byLength[end - start];
+    if (list === undefined) return null;
+    for (let k = 0; k < list.length; k += 1) {
+      const entry = list[k] as { bytes: Uint8Array; value: string };
+      const bytes = entry.bytes;
+      let i = 0;
+      for (; i < bytes.length; i += 1) {
+        let c = buf[start + i] as number;
+        if (fold && c >= 0x41 && c <= 0x5a) c += 0x20;
+        if (c !== bytes[i]) break;
+      }
+      if (i === bytes.length) return entry.value;
+    }
+    return null;
+  }
 }
 
-function lowerName(raw: string): string {
-  return KNOWN_NAMES.get(raw) ?? raw.toLowerCase();
+const NAME_TABLE = new ByteTable(COMMON_NAMES.map((name) => name.toLowerCase()));
+const METHOD_TABLE = new ByteTable(METHOD_NAMES);
+
+/** Buffer's own latin1 decoder, without toString's encoding dispatch (present in every Node version). */
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+function latin1(buf: Buffer, start: number, end: number): string {
+  return (buf as Latin1Buffer).latin1Slice(start, end);
+}
+
+/** The lower-case header name spelled by buf[start, end). */
+function lowerName(buf: Buffer, start: number, end: number): string {
+  return NAME_TABLE.find(buf, start, end, true) ?? latin1(buf, start, end).toLowerCase();
+}
+
+/** Whether buf holds the ASCII `text` at `at`. */
+function bytesAre(buf: Buffer, at: number, text: string): boolean {
+  if (at + text.length > buf.length) return false;
+  for (let i = 0; i < text.length; i += 1) if (buf[at + i] !== text.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Adds one header the way Node's IncomingMessage does: first wins for single-valued ones, set-cookie a list, else joined. */
@@ -163,7 +209,7 @@ function parseFields(buf: Buffer, at: number, end: number, headers: IncomingHttp
     while (i < end && TCHAR[buf[i] as number] === 1) i += 1;
     if (i >= end) return INCOMPLETE;
     if (buf[i] !== COLON || i === nameStart) return FALLBACK; // obs-fold, space before the colon, bad name
-    const name = lowerName(buf.toString("latin1", nameStart, i));
+    const name = lowerName(buf, nameStart, i);
     i += 1;
     while (i < end && (buf[i] === SP || buf[i] === HTAB)) i += 1;
     const valueStart = i;
@@ -174,7 +220,7 @@ function parseFields(buf: Buffer, at: number, end: number, headers: IncomingHttp
     // Node reads a trailing tab in Content-Length, Transfer-Encoding and Connection differently from a space.
     if (strict && valueEnd > valueStart && buf[valueEnd - 1] === HTAB) return FALLBACK;
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd -= 1;
-    const value = buf.toString("latin1", valueStart, valueEnd);
+    const value = latin1(buf, valueStart, valueEnd);
     if (headers[name] !== undefined && (strict ? FIRST_WINS.has(name) : name === "content-length")) return FALLBACK;
     // A header named like an Object property ("constructor", "__proto__") would read or set that property.
     if (OBJECT_KEYS.has(name)) {
@@ -202,15 +248,15 @@ export function parseRequestHead(buf: Buffer): RequestHead | ParseMiss {
   while (i < end && (buf[i] as number) >= 0x41 && (buf[i] as number) <= 0x5a) i += 1; // methods: upper-case letters
   if (i >= end) return buf.length >= MAX_HEAD_BYTES ? FALLBACK : INCOMPLETE;
   if (buf[i] !== SP || i === 0) return FALLBACK;
-  const method = buf.toString("latin1", 0, i);
-  if (!METHOD_NAMES.has(method)) return FALLBACK;
+  const method = METHOD_TABLE.find(buf, 0, i, false);
+  if (method === null) return FALLBACK;
   i += 1;
   const targetStart = i;
   if (buf[i] !== 0x2f && i < end) return FALLBACK; // origin-form only ("/…"); absolute-form is the forward proxy's
   while (i < end && TARGET_CHAR[buf[i] as number] === 1) i += 1;
   if (i + 10 >= end) return buf.length >= MAX_HEAD_BYTES ? FALLBACK : INCOMPLETE;
-  if (buf[i] !== SP || buf.toString("latin1", i + 1, i + 11) !== "HTTP/1.1\r\n") return FALLBACK;
-  const url = buf.toString("latin1", targetStart, i);
+  if (buf[i] !== SP || !bytesAre(buf, i + 1, "HTTP/1.1\r\n")) return FALLBACK;
+  const url = latin1(buf, targetStart, i);
   const headers: IncomingHttpHeaders = {};
   const fields = headEnd(parseFields(buf, i + 11, end, headers, true));
   if (fields === INCOMPLETE) return buf.length >= MAX_HEAD_BYTES ? FALLBACK : INCOMPLETE;
@@ -247,7 +293,7 @@ export function parseRequestHead(buf: Buffer): RequestHead | ParseMiss {
 export function parseResponseHead(buf: Buffer, method: string): ResponseHead | typeof INCOMPLETE | Error {
   const end = Math.min(buf.length, MAX_HEAD_BYTES);
   if (end < 12) return INCOMPLETE;
-  if (buf.toString("latin1", 0, 7) !== "HTTP/1." || (buf[7] !== 0x31 && buf[7] !== 0x30) || buf[8] !== SP) return new Error("malformed response status line");
+  if (!bytesAre(buf, 0, "HTTP/1.") || (buf[7] !== 0x31 && buf[7] !== 0x30) || buf[8] !== SP) return new Error("malformed response status line");
   const versionMinor = buf[7] === 0x31 ? 1 : 0;
   const d0 = (buf[9] as number) - 0x30;
   const d1 = (buf[10] as number) - 0x30;
@@ -260,7 +306,7 @@ export function parseResponseHead(buf: Buffer, method: string): ResponseHead | t
     const start = i + 1;
     i = start;
     while (i < end && (VALUE_CHAR[buf[i] as number] === 1)) i += 1;
-    statusMessage = buf.toString("latin1", start, i);
+    statusMessage = latin1(buf, start, i);
   }
   if (i + 1 >= end) return buf.length >= MAX_HEAD_BYTES ? new Error("response head too large") : INCOMPLETE;
   if (buf[i] !== CR || buf[i + 1] !== LF) return new Error("malformed response status line");
