@@ -6,7 +6,10 @@ import type { OtlpPoster, PostDone } from "./otlp-exporters.ts";
 
 const framing = { resource: encodeResource({ "service.name": "checkout" }), scope: encodeScope("test") };
 
-/** A poster that holds every POST until released (a stalled collector), answering null (taken) or an error. */
+/**
+ * A poster that holds every POST until released (a stalled collector), answering null (taken) or an error. It
+ * keeps the bodies it was given, so it never releases their memory to the queue.
+ */
 function createStalledPoster() {
   const held: { body: Uint8Array; done: PostDone }[] = [];
   const bodies: Uint8Array[] = [];
@@ -25,20 +28,20 @@ function createStalledPoster() {
     bodies,
     /** Answers what is held now (a POST that follows while releasing is held in turn). */
     release(error: Error | null = null) {
-      for (const post of held.splice(0)) post.done(error);
+      for (const post of held.splice(0)) post.done(error, false);
     },
     inFlight: () => held.reduce((n, post) => n + countRecords(post.body), 0),
     shutDown: () => shutDown,
   };
 }
 
-/** A poster that takes every batch at once. */
+/** A poster that takes every batch at once, keeping the bodies (never released for reuse). */
 function createTakingPoster() {
   const bodies: Uint8Array[] = [];
   const poster: OtlpPoster = {
     post(body, done) {
       bodies.push(body);
-      setImmediate(() => done(null));
+      setImmediate(() => done(null, false));
     },
     shutdown: () => Promise.resolve(),
   };
@@ -61,7 +64,7 @@ function writeLine(batch: RecordBatch, line: string): void {
 function makeQueue(poster: OtlpPoster, options: { capacity?: number; batchSize?: number; flushMs?: number; onDrop?: (reason: DropReason, count: number) => void } = {}) {
   return createExportQueue({
     poster,
-    startBatch: (bytes) => startLogsBatch(framing, bytes),
+    startBatch: (bytes, reuse) => startLogsBatch(framing, bytes, reuse),
     onDrop: options.onDrop ?? (() => {}),
     capacity: options.capacity ?? 1_000,
     batchSize: options.batchSize ?? 4,
@@ -100,6 +103,32 @@ describe("createExportQueue batching", () => {
     expect(taking.bodies).toHaveLength(0);
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(taking.bodies.map(bodiesOf)).toEqual([["a", "b"]]);
+  });
+
+  it("writes each batch into the buffer of the last one taken, when the poster released it", async () => {
+    // This poster reads each body as it takes it, then releases it: later batches may overwrite it.
+    const seen: unknown[][] = [];
+    const buffers: ArrayBufferLike[] = [];
+    const poster: OtlpPoster = {
+      post(body, done) {
+        seen.push(bodiesOf(body));
+        buffers.push(body.buffer);
+        setImmediate(() => done(null, true));
+      },
+      shutdown: () => Promise.resolve(),
+    };
+    const queue = makeQueue(poster, { batchSize: 3 });
+    // Lines long enough that each batch has a buffer of its own (Buffer's shared pool takes only small ones).
+    const line = (round: number, i: number) => `line ${round}.${i} ${"x".repeat(3_000)}`;
+    for (let round = 0; round < 4; round += 1) {
+      for (let i = 0; i < 3; i += 1) queue.append(writeLine, line(round, i));
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await queue.flush();
+    expect(seen).toEqual([0, 1, 2, 3].map((round) => [0, 1, 2].map((i) => line(round, i))));
+    // The first batch's buffer is allocated; from the second on, the one released before it is written again.
+    expect(new Set(buffers).size).toBeLessThanOrEqual(2);
   });
 
   it("sizes later batches from the records it has seen, and seals each whole", async () => {

@@ -23,7 +23,8 @@ export type ExportQueue = {
   queued: () => number;
 };
 
-type Sealed = { body: Uint8Array; count: number };
+/** A sealed batch: its export request, and the buffer under it (reused for a later batch once POSTed). */
+type Sealed = { body: Uint8Array; count: number; buffer: Buffer };
 
 export function createExportQueue({
   poster,
@@ -35,8 +36,11 @@ export function createExportQueue({
   bytesPerRecord: initialBytesPerRecord = 1_024,
 }: {
   poster: OtlpPoster;
-  /** An empty batch (the signal's resource and scope framing) with room for about `expectedBytes` of records. */
-  startBatch: (expectedBytes: number) => RecordBatch;
+  /**
+   * An empty batch (the signal's resource and scope framing) with room for about `expectedBytes` of records,
+   * written into `reuse` (an exported batch's buffer) when given and big enough.
+   */
+  startBatch: (expectedBytes: number, reuse?: Buffer) => RecordBatch;
   onDrop: OnDrop;
   capacity: number;
   batchSize: number;
@@ -52,6 +56,9 @@ export function createExportQueue({
   let closed = false;
   let bytesPerRecord = initialBytesPerRecord;
   let drained: (() => void)[] = [];
+  // The buffer of the last batch the collector took: the next batch is written into it, so a steady flow of
+  // batches allocates (and leaves to the allocator) no half-megabyte buffer per export.
+  let spare: Buffer | undefined;
 
   const seal = () => {
     clearTimeout(timer);
@@ -60,7 +67,7 @@ export function createExportQueue({
     pending = null;
     if (batch === null || batch.count === 0) return;
     bytesPerRecord = Math.ceil(batch.recordBytes() / batch.count);
-    sealed.push({ body: batch.seal(), count: batch.count });
+    sealed.push({ body: batch.seal(), count: batch.count, buffer: batch.w.buf });
     sealedRecords += batch.count;
     send();
   };
@@ -74,8 +81,9 @@ export function createExportQueue({
     }
     sending = true;
     sealedRecords -= next.count;
-    poster.post(next.body, (error) => {
+    poster.post(next.body, (error, released) => {
       if (error !== null) onDrop("export_failed", next.count);
+      if (released && (spare === undefined || next.buffer.length > spare.length)) spare = next.buffer;
       sending = false;
       send();
     });
@@ -95,7 +103,8 @@ export function createExportQueue({
         return;
       }
       if (pending === null) {
-        pending = startBatch(bytesPerRecord * batchSize);
+        pending = startBatch(bytesPerRecord * batchSize, spare);
+        if (pending.w.buf === spare) spare = undefined;
         timer = setTimeout(seal, flushMs).unref();
       }
       const batch = pending;

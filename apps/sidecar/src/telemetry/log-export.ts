@@ -51,7 +51,7 @@ export function createAccessLog({
   const framing = { resource, scope: encodeScope(LOGGER_NAME) };
   const queue = createExportQueue({
     poster: createOtlpPoster({ url: `${otlpEndpoint}/v1/logs`, headers: otlpHeaders }),
-    startBatch: (expectedBytes) => startLogsBatch(framing, expectedBytes),
+    startBatch: (expectedBytes, reuse) => startLogsBatch(framing, expectedBytes, reuse),
     onDrop,
     capacity: LOG_QUEUE_SIZE,
     batchSize: LOG_BATCH_SIZE,

@@ -54,6 +54,10 @@ function postOnce(poster: ReturnType<typeof createOtlpPoster>, body: Uint8Array)
   return new Promise((resolve) => poster.post(body, resolve));
 }
 
+function postReleasing(poster: ReturnType<typeof createOtlpPoster>, body: Uint8Array): Promise<{ error: Error | null; released: boolean }> {
+  return new Promise((resolve) => poster.post(body, (error, released) => resolve({ error, released })));
+}
+
 const receivers: Receiver[] = [];
 afterEach(async () => {
   await Promise.all(receivers.splice(0).map((r) => r.close()));
@@ -93,7 +97,8 @@ describe("createOtlpPoster", () => {
     });
     receivers.push(receiver);
     const poster = createOtlpPoster({ url: `${receiver.url}/v1/traces` });
-    expect(await postOnce(poster, makeSpanBatch())).toBeNull();
+    // Taken, and written out in full: the caller may reuse the body's memory.
+    expect(await postReleasing(poster, makeSpanBatch())).toEqual({ error: null, released: true });
     expect(receiver.bodies).toHaveLength(2);
     expect(decodeTraceRequest(receiver.bodies[1]?.body ?? new Uint8Array(), "protobuf")).toEqual(decodeTraceRequest(receiver.bodies[0]?.body ?? new Uint8Array(), "protobuf"));
     await poster.shutdown();
@@ -103,7 +108,9 @@ describe("createOtlpPoster", () => {
     const receiver = await startReceiver((res) => res.writeHead(400).end("bad batch"));
     receivers.push(receiver);
     const poster = createOtlpPoster({ url: `${receiver.url}/v1/traces` });
-    expect((await postOnce(poster, makeSpanBatch()))?.message).toContain("answered 400");
+    const { error, released } = await postReleasing(poster, makeSpanBatch());
+    expect(error?.message).toContain("answered 400");
+    expect(released).toBe(false);
     expect(receiver.bodies).toHaveLength(1);
     await poster.shutdown();
   });

@@ -17,8 +17,11 @@ function readRetryAfterMs(value: string | undefined): number | null {
   return value === undefined || !Number.isFinite(seconds) || seconds < 0 ? null : Math.min(seconds * 1000, RETRY_AFTER_CAP_MS);
 }
 
-/** Called once per POST: null when the collector took the batch, else why it did not. */
-export type PostDone = (error: Error | null) => void;
+/**
+ * Called once per POST: null when the collector took the batch, else why it did not. `released`: the body was
+ * written out in full and nothing will read it again (no retry), so the caller may reuse its memory.
+ */
+export type PostDone = (error: Error | null, released: boolean) => void;
 
 export type OtlpPoster = {
   post: (body: Uint8Array, done: PostDone) => void;
@@ -34,20 +37,20 @@ export function createOtlpPoster({ url, headers: extraHeaders = {}, timeoutMs = 
   const headers = { ...extraHeaders, "content-type": "application/x-protobuf", "user-agent": "trellis-sidecar" };
   let inFlight = 0;
   let waiters: (() => void)[] = [];
-  const settle = (done: PostDone, error: Error | null) => {
+  const settle = (done: PostDone, error: Error | null, released: boolean) => {
     inFlight -= 1;
     if (inFlight === 0) for (const wake of waiters.splice(0)) wake();
-    done(error);
+    done(error, released);
   };
 
   return {
     post(body, done) {
       inFlight += 1;
       let settled = false;
-      const finish = (error: Error | null) => {
+      const finish = (error: Error | null, released = false) => {
         if (settled) return;
         settled = true;
-        settle(done, error);
+        settle(done, error, released);
       };
       const deadline = Date.now() + timeoutMs;
       // OTLP/HTTP's retryable answers (429, 502, 503, 504, honouring Retry-After) and refused or reset connections
@@ -68,7 +71,9 @@ export function createOtlpPoster({ url, headers: extraHeaders = {}, timeoutMs = 
           // batch, sent from `done`, should find it in the pool rather than open another connection.
           res.once("end", () =>
             setImmediate(() => {
-              if (status >= 200 && status < 300) return finish(null);
+              // Taken: the body is only released once all of it was handed to the kernel ('finish'), never while
+              // a write of it may still be pending (an early answer).
+              if (status >= 200 && status < 300) return finish(null, req.writableFinished);
               const error = new Error(`OTLP export to ${url} answered ${status}`);
               if (RETRYABLE_STATUSES.has(status)) return retryOrFail(error, readRetryAfterMs(res.headers["retry-after"]));
               finish(error);

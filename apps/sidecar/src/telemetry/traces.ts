@@ -194,7 +194,7 @@ export function createSpanExport({
   const framing = { resource, scope: encodeScope(TRACER_NAME) };
   const queue = createExportQueue({
     poster: createOtlpPoster({ url: `${otlpEndpoint}/v1/traces`, headers: otlpHeaders }),
-    startBatch: (expectedBytes) => startTraceBatch(framing, expectedBytes),
+    startBatch: (expectedBytes, reuse) => startTraceBatch(framing, expectedBytes, reuse),
     onDrop,
     capacity: SPAN_QUEUE_SIZE,
     batchSize: SPAN_BATCH_SIZE,

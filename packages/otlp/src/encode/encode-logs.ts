@@ -34,8 +34,8 @@ export function encodeLogsExport(resource: EncodedResource, scope: EncodedScope,
 }
 
 /** An empty ExportLogsServiceRequest for `framing`'s resource and scope, to append log records to. */
-export function startLogsBatch(framing: BatchFraming, expectedBytes: number): RecordBatch {
-  return new RecordBatch(framing, LOG_ATTRIBUTES, expectedBytes);
+export function startLogsBatch(framing: BatchFraming, expectedBytes: number, reuse?: Buffer): RecordBatch {
+  return new RecordBatch(framing, LOG_ATTRIBUTES, expectedBytes, reuse);
 }
 
 /**

@@ -54,8 +54,8 @@ export function encodeTraceExport(resource: EncodedResource, scope: EncodedScope
 const SPAN_ATTRIBUTES = 9;
 
 /** An empty ExportTraceServiceRequest for `framing`'s resource and scope, to append spans to. */
-export function startTraceBatch(framing: BatchFraming, expectedBytes: number): RecordBatch {
-  return new RecordBatch(framing, SPAN_ATTRIBUTES, expectedBytes);
+export function startTraceBatch(framing: BatchFraming, expectedBytes: number, reuse?: Buffer): RecordBatch {
+  return new RecordBatch(framing, SPAN_ATTRIBUTES, expectedBytes, reuse);
 }
 
 /** OTLP's SpanKind (0 is unspecified, unlike the API's enum, which starts at INTERNAL = 0). */

@@ -14,8 +14,9 @@ export class ProtobufWriter {
   buf: Buffer;
   pos = 0;
 
-  constructor(initialBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(initialBytes);
+  /** `reuse`: a buffer nothing else uses any more (an earlier batch's, once exported), taken when it is big enough. */
+  constructor(initialBytes = 64 * 1024, reuse?: Buffer) {
+    this.buf = reuse !== undefined && reuse.length >= initialBytes ? reuse : Buffer.allocUnsafe(initialBytes);
   }
 
   /** Makes room for `bytes` more; growth doubles, so a batch rarely copies more than once or twice. */

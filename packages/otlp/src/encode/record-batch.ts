@@ -20,15 +20,17 @@ export class RecordBatch implements AttributeSink {
 
   /**
    * `attributesField` is the record's attributes field, where `string` and `number` write (Span 9, LogRecord 6);
-   * `expectedBytes` sizes the buffer (it grows by doubling when records need more).
+   * `expectedBytes` sizes the buffer (it grows by doubling when records need more); `reuse` is an exported batch's
+   * buffer to write into instead of a new one (ProtobufWriter takes it when it is big enough).
    */
   constructor(
     private readonly framing: BatchFraming,
     private readonly attributesField: number,
     expectedBytes: number,
+    reuse?: Buffer,
   ) {
     this.headroom = 2 * FRAME_BYTES + framing.resource.field.length + framing.scope.field.length;
-    this.w = new ProtobufWriter(this.headroom + expectedBytes);
+    this.w = new ProtobufWriter(this.headroom + expectedBytes, reuse);
     this.w.pos = this.headroom;
   }
 
