@@ -14,7 +14,17 @@ export type ProxyPair = { client: Child; server: Child };
 export type Target = { path: Path; url: string; pair: ProxyPair | null };
 export type Measured = Pick<Results, "fixedRate" | "addedOverDirectMs" | "saturated" | "throughputTrellisVsNginx" | "throughputRelayVsNginx" | "proxies" | "failedRequests" | "meetsGoals">;
 
-type Usage = { cpu: { client: CpuTime; server: CpuTime }; seconds: number; requests: number; idle?: { client: Memory; server: Memory } };
+type Usage = {
+  cpu: { client: CpuTime; server: CpuTime };
+  seconds: number;
+  requests: number;
+  idle?: { client: Memory; server: Memory };
+  /** CPU seconds and requests over the saturated rounds. */
+  saturated: { client: number; server: number; requests: number };
+};
+
+type Pids = { client: number[]; server: number[] };
+const cpuOf = (pids: Pids) => ({ client: cpuSeconds(pids.client), server: cpuSeconds(pids.server) });
 
 export async function measure(targets: Target[], script: string, log: (line: string) => void): Promise<Measured> {
   const trees = (pair: ProxyPair) => ({ client: processTree(pair.client.pid), server: processTree(pair.server.pid) });
@@ -25,21 +35,27 @@ export async function measure(targets: Target[], script: string, log: (line: str
 
   for (const target of targets) {
     const pids = target.pair ? trees(target.pair) : null;
-    usage.set(target.path, { cpu: { client: { user: 0, system: 0 }, server: { user: 0, system: 0 } }, seconds: 0, requests: 0, idle: pids ? { client: memoryMb(pids.client), server: memoryMb(pids.server) } : undefined });
+    usage.set(target.path, {
+      cpu: { client: { user: 0, system: 0 }, server: { user: 0, system: 0 } },
+      seconds: 0,
+      requests: 0,
+      idle: pids ? { client: memoryMb(pids.client), server: memoryMb(pids.server) } : undefined,
+      saturated: { client: 0, server: 0, requests: 0 },
+    });
     await runWrk({ script, url: target.url, connections: FIXED.connections, threads: FIXED.threads, seconds: WARMUP_SECONDS, paced: false });
   }
 
   for (let round = 0; round < FIXED.rounds; round += 1) {
     for (const target of targets) {
       const pids = target.pair ? trees(target.pair) : null;
-      const before = pids ? { client: cpuSeconds(pids.client), server: cpuSeconds(pids.server) } : null;
+      const before = pids ? cpuOf(pids) : null;
       const result = await runWrk({ script, url: target.url, ...FIXED, paced: true });
       const used = usage.get(target.path);
       if (used) {
         used.seconds += result.durationS;
         used.requests += result.requests;
         if (pids && before) {
-          const after = { client: cpuSeconds(pids.client), server: cpuSeconds(pids.server) };
+          const after = cpuOf(pids);
           for (const side of ["client", "server"] as const) {
             used.cpu[side].user += after[side].user - before[side].user;
             used.cpu[side].system += after[side].system - before[side].system;
@@ -63,7 +79,17 @@ export async function measure(targets: Target[], script: string, log: (line: str
 
   for (let round = 0; round < SATURATED.rounds; round += 1) {
     for (const target of targets) {
+      const pids = target.pair ? trees(target.pair) : null;
+      const before = pids ? cpuOf(pids) : null;
       const result = await runWrk({ script, url: target.url, ...SATURATED, paced: false });
+      const used = usage.get(target.path);
+      if (used && pids && before) {
+        const after = cpuOf(pids);
+        const busy = (cpu: CpuTime) => cpu.user + cpu.system;
+        used.saturated.client += busy(after.client) - busy(before.client);
+        used.saturated.server += busy(after.server) - busy(before.server);
+        used.saturated.requests += result.requests;
+      }
       saturatedRuns.set(target.path, [...(saturatedRuns.get(target.path) ?? []), result]);
       log(`saturated, round ${round + 1}, ${target.path}: ${result.rps} rps (p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms)`);
     }
@@ -98,6 +124,7 @@ export async function measure(targets: Target[], script: string, log: (line: str
     return {
       vcpuPer1kRps: { client: total(used.cpu.client), server: total(used.cpu.server) },
       kernelShare: { client: kernel(used.cpu.client), server: kernel(used.cpu.server) },
+      cpuUsPerRequestSaturated: { client: round2((used.saturated.client * 1e6) / used.saturated.requests), server: round2((used.saturated.server * 1e6) / used.saturated.requests) },
       memoryMb: need(memory.get(path), `${path} memory`),
     };
   };

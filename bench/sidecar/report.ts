@@ -15,6 +15,11 @@ export type ProxyFigures = {
   vcpuPer1kRps: { client: number; server: number };
   /** The share of that CPU spent in the kernel (stime): on loopback, sending and receiving. */
   kernelShare: { client: number; server: number };
+  /**
+   * CPU µs per request over the saturated rounds, per proxy: the cost of a request with the loop always busy,
+   * steadier from run to run than rps (which also moves with wrk's and the app's share of the cores).
+   */
+  cpuUsPerRequestSaturated: { client: number; server: number };
   /** VmRSS idle (before load), at the end of the fixed-rate run, and VmHWM after it and at the end (after saturation). */
   memoryMb: { client: MemoryFigures; server: MemoryFigures };
 };
@@ -96,6 +101,7 @@ telemetry on) and, as Node's floor, a **Node byte-relay pair** with the same hop
 Node's floor in this run — the byte-relay pair (same hops and mutual TLS; no HTTP, no policy, no telemetry): ${sat.relay.rps} rps saturated,
 ${r.throughputRelayVsNginx.toFixed(2)}× the nginx pair; adds ${f2(added.relay.p50)} ms at p50 and ${f2(added.relay.p99)} ms at p99 at ${r.fixedRate.targetRps} rps; ${f2(relay.vcpuPer1kRps.client)} / ${f2(relay.vcpuPer1kRps.server)} vCPU per 1,000 rps; ${relay.memoryMb.client.afterFixedRate.rssMb} / ${relay.memoryMb.server.afterFixedRate.rssMb} MB RSS.
 
+CPU per request at saturation (µs, user + kernel), caller / app side: Trellis ${Math.round(t.cpuUsPerRequestSaturated.client)} / ${Math.round(t.cpuUsPerRequestSaturated.server)}; Node relay ${Math.round(relay.cpuUsPerRequestSaturated.client)} / ${Math.round(relay.cpuUsPerRequestSaturated.server)}; nginx ${Math.round(n.cpuUsPerRequestSaturated.client)} / ${Math.round(n.cpuUsPerRequestSaturated.server)}.
 Share of the proxies' CPU spent in the kernel (send/receive on loopback): Trellis caller ${pct(t.kernelShare.client)}, app side ${pct(t.kernelShare.server)}; Node relay ${pct(relay.kernelShare.client)}, ${pct(relay.kernelShare.server)}; nginx ${pct(n.kernelShare.client)}, ${pct(n.kernelShare.server)}.
 Largest per-sidecar figures: ${f2(maxVcpu)} vCPU per 1,000 rps, ${maxRss} MB. mTLS on the Trellis hop: ${r.mtls.check}.
 Telemetry: the sidecars sent ${r.telemetry.otlpExports} OTLP exports (${(r.telemetry.otlpBytes / 1024).toFixed(0)} KB: ${Object.entries(r.telemetry.byPath).map(([p, c]) => `${p} ×${c}`).join(", ") || "none"}) to a loopback sink that discards them.
