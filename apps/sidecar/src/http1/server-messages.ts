@@ -6,7 +6,8 @@ import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import { BodyStream } from "./body-stream.ts";
 import { CHUNK_END, encodeChunkHead, LAST_CHUNK } from "./chunked.ts";
-import { serializeHead, type RequestHead } from "./wire.ts";
+import { serializeHead } from "./head-writer.ts";
+import type { RequestHead } from "./wire.ts";
 
 /** The connection a response is written on (server.ts): told when the response is complete. */
 export type ResponseOwner = {

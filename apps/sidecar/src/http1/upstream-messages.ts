@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import { BodyStream } from "./body-stream.ts";
 import { CHUNK_END, encodeChunkHead, LAST_CHUNK } from "./chunked.ts";
 import type { UpstreamConnection } from "./client.ts";
-import { serializeHead } from "./wire.ts";
+import { serializeHead } from "./head-writer.ts";
 
 export type UpstreamRequestOptions = { host: string; port: number; method: string; path: string; headers: OutgoingHttpHeaders; timeout?: number };
 

@@ -2,7 +2,8 @@
 // mean the same to Node; everything else is FALLBACK), so every refusal is pinned here; wire-differential.test.ts
 // checks the acceptances against Node's real parser.
 import { describe, expect, it } from "vitest";
-import { FALLBACK, INCOMPLETE, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, serializeHead, type RequestHead, type ResponseHead } from "./wire.ts";
+import { serializeHead } from "./head-writer.ts";
+import { FALLBACK, INCOMPLETE, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from "./wire.ts";
 
 const bytes = (text: string) => Buffer.from(text, "latin1");
 

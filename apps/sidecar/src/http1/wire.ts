@@ -1,12 +1,12 @@
 // HTTP/1.1 on the wire, for the sidecar's own HTTP/1.1 engine (server.ts, client.ts): message heads parsed from
-// and written to bytes, and chunked bodies decoded and encoded. Pure: no sockets.
+// bytes (head-writer.ts writes them; chunked.ts frames bodies). Pure: no sockets.
 //
 // The request parser accepts only a strict, common subset of HTTP/1.1 (RFC 9112): origin-form targets, HTTP/1.1,
 // token header names, no obs-fold, one Content-Length or `Transfer-Encoding: chunked`, no Upgrade. Anything else,
 // valid or not, is "fallback": the connection goes to Node's own HTTP server, whose parser (llhttp) decides and
 // answers malformed input with 400/431 (proxy/client-error.ts). A request this parser accepts therefore never means
 // something else to Node, which is what keeps request smuggling out.
-import { METHODS, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http";
+import { METHODS, type IncomingHttpHeaders } from "node:http";
 
 /** Node's default --max-http-header-size: a longer head goes to Node, which answers 431. */
 export const MAX_HEAD_BYTES = 16 * 1024;
@@ -48,7 +48,7 @@ export type ParseMiss = typeof INCOMPLETE | typeof FALLBACK;
 const CR = 13;
 const LF = 10;
 const SP = 32;
-const HTAB = 9;
+export const HTAB = 9;
 const COLON = 58;
 
 /** tchar (RFC 9110 §5.6.2). */
@@ -363,45 +363,3 @@ function lastCodingIsChunked(te: string): boolean {
   const parts = te.toLowerCase().split(",");
   return parts[parts.length - 1]?.trim() === "chunked";
 }
-
-/** Whether Node would send this header name: a token (RFC 9110 §5.6.2). */
-function isToken(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i += 1) {
-    const c = name.charCodeAt(i);
-    if (c > 0xff || TCHAR[c] !== 1) return false;
-  }
-  return true;
-}
-
-/** Whether Node would send this header value: no CR, LF, NUL or other controls but HTAB, nothing past latin1. */
-function isValidValue(value: string): boolean {
-  for (let i = 0; i < value.length; i += 1) {
-    const c = value.charCodeAt(i);
-    if ((c < 0x20 && c !== HTAB) || c === 0x7f || c > 0xff) return false;
-  }
-  return true;
-}
-
-/**
- * Writes header lines after `startLine`, then `extra` (header lines the caller formatted itself, each ending in CRLF),
- * through the blank line; throws on a name or value that cannot go out.
- */
-export function serializeHead(startLine: string, headers: OutgoingHttpHeaders, extra = ""): string {
-  let head = `${startLine}\r\n`;
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    if (!isToken(name)) throw new TypeError(`invalid HTTP header name "${name}"`);
-    if (typeof value === "object") {
-      for (const item of value) head += headerLine(name, item);
-    } else head += headerLine(name, typeof value === "number" ? String(value) : value);
-  }
-  return `${head}${extra}\r\n`;
-}
-
-function headerLine(name: string, value: string): string {
-  if (!isValidValue(value)) throw new TypeError(`invalid character in the value of HTTP header "${name}"`);
-  return `${name}: ${value}\r\n`;
-}
-
